@@ -1,0 +1,1 @@
+"""Pure computation: no Django, no I/O beyond arguments and return values."""

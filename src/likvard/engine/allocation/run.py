@@ -1,0 +1,335 @@
+"""Plan and run an allocation: model + inputs + year → statements and reconciliation.
+
+Why: the controller needs each school's money as lines that name their rule, quantity and
+rate, every pot reconciled to the öre, and the same answer whatever the row order of the
+inputs. The run is deterministic: all tables are sorted by school unit code before pots are
+split, and nothing depends on dictionary or input order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from likvard.money import format_ore, format_percent
+
+from .components import (
+    LINE_SCHEMA,
+    REGISTRY,
+    Context,
+    Output,
+    PotCheck,
+    empty_lines,
+    flag_column,
+    flag_expr,
+    join_decisions,
+    scale_ore_expr,
+)
+from .errors import AllocationError
+from .inputs import INDEX_SCHEMA, AllocationInput, conform
+from .spec import Model, planned_amount
+
+VAT_COMPONENT = "vat_compensation"
+THREADS = max(2, min(4, os.cpu_count() or 2))
+
+#: Pupils are counted once into cells with these keys; flags become count columns.
+_CELL_KEYS = ["school_unit_code", "school_form", "grade", "programme", "resident"]
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    """A finished run. ``lines`` has LINE_SCHEMA plus nothing else; ``schools`` one row per
+    school in the run (profile, pupils, total); ``pots`` the reconciliation."""
+
+    model: Model
+    year: int
+    lines: pl.DataFrame
+    schools: pl.DataFrame
+    pots: tuple[PotCheck, ...]
+    source: str = ""
+
+    @property
+    def reconciled(self) -> bool:
+        """Every pot is paid out to the öre and every transfer sums to zero."""
+        return all(p.difference_ore == 0 for p in self.pots if p.kind in ("pot", "transfer"))
+
+    def total_ore(self) -> int:
+        return int(self.lines["amount_ore"].sum())
+
+    def by_component(self) -> pl.DataFrame:
+        """School × component amounts (long format)."""
+        return self.lines.group_by(["school_unit_code", "component"]).agg(pl.col("amount_ore").sum()).sort(["school_unit_code", "component"])
+
+    def statement(self, school_unit_code: str) -> dict[str, Any]:
+        """One school's statement in the JSON shape of the CLI."""
+        rows = self.schools.filter(pl.col("school_unit_code") == school_unit_code)
+        if rows.height == 0:
+            raise KeyError(school_unit_code)
+        lines = self.lines.filter(pl.col("school_unit_code") == school_unit_code)
+        return _school_dict(rows.row(0, named=True), lines, self.model)
+
+    def reconciliation(self) -> dict[str, Any]:
+        """Pots and frames with what was paid, and whether everything balances."""
+        frames: list[dict[str, Any]] = []
+        paid = self.lines.group_by("component").agg(pl.col("amount_ore").sum())
+        paid_by = dict(zip(paid["component"].to_list(), paid["amount_ore"].to_list(), strict=True))
+        for f in self.model.frames:
+            central = sum(i.amount_ore for i in f.central)
+            parts: list[dict[str, Any]] = [
+                {"component": cid, "planned_ore": planned_amount(self.model.component(cid)), "distributed_ore": int(paid_by.get(cid, 0))}
+                for cid in f.components
+            ]
+            frames.append(
+                {
+                    "id": f.id,
+                    "label": f.label,
+                    "amount_ore": f.amount_ore,
+                    "source": f.source,
+                    "components": parts,
+                    "central": [{"label": i.label, "amount_ore": i.amount_ore, "source": i.source} for i in f.central],
+                    "planned_ore": sum(p["planned_ore"] for p in parts) + central,
+                    "distributed_ore": sum(p["distributed_ore"] for p in parts) + central,
+                }
+            )
+        return {
+            "reconciled": self.reconciled,
+            "pots": [_pot_dict(p) for p in self.pots],
+            "frames": frames,
+            "total_ore": self.total_ore(),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's JSON: model, pots, schools with lines and totals."""
+        by_school = self.lines.partition_by("school_unit_code", as_dict=True, maintain_order=True)
+        schools = []
+        for row in self.schools.iter_rows(named=True):
+            lines = by_school.get((row["school_unit_code"],), empty_lines())
+            schools.append(_school_dict(row, lines, self.model))
+        return {
+            "model": {
+                "id": self.model.id,
+                "year": self.year,
+                "name": self.model.name,
+                "source": self.model.source,
+                "illustrative_components": list(self.model.illustrative),
+                "overrides": [{"key": k, "value": v} for k, v in self.model.overrides],
+                "vat_rate": str(self.model.vat_rate),
+            },
+            "data_source": self.source,
+            "components": [
+                {"id": c.id, "label": c.label, "kind": c.kind, "role": c.role, "funding": c.funding, "source": c.source, "illustrative": c.illustrative}
+                for c in self.model.components
+            ]
+            + [{"id": VAT_COMPONENT, "label": "Momskompensation", "kind": "vat", "role": "home_municipality", "funding": "municipal", "source": "L3676–3678", "illustrative": False}],
+            "pots": [_pot_dict(p) for p in self.pots],
+            "reconciled": self.reconciled,
+            "total_ore": self.total_ore(),
+            "schools": schools,
+        }
+
+
+def _pot_dict(p: PotCheck) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "label": p.label,
+        "kind": p.kind,
+        "component": p.component,
+        "amount_ore": p.amount_ore,
+        "distributed_ore": p.distributed_ore,
+        "difference_ore": p.difference_ore,
+        "note": p.note,
+    }
+
+
+def format_quantity(q: float | None) -> str:
+    """Swedish quantity: whole numbers grouped, others with one decimal and a comma."""
+    if q is None:
+        return ""
+    if float(q).is_integer():
+        return format_ore(int(q) * 100, unit="").strip()
+    return f"{q:,.1f}".replace(",", "\u00a0").replace(".", ",")
+
+
+def explain(template: str, quantity: float | None, rate_ore: int | None, amount_ore: int, detail: str | None, line: str) -> str:
+    """Render a line's plain-Swedish explanation ("412 elever × 2 000 kr basbelopp")."""
+    if quantity == 1:
+        template = template.replace("{q} elever", "{q} elev")
+    return template.format(
+        q=format_quantity(quantity),
+        r=format_ore(rate_ore) if rate_ore is not None else "",
+        a=format_ore(amount_ore),
+        detail=detail or "",
+        line=line,
+    )
+
+
+def _school_dict(row: Mapping[str, Any], lines: pl.DataFrame, model: Model) -> dict[str, Any]:
+    labels = {c.id: c.label for c in model.components}
+    labels[VAT_COMPONENT] = "Momskompensation"
+    out_lines = [
+        {
+            "component": ln["component"],
+            "label": labels.get(ln["component"], ln["component"]),
+            "line": ln["line"],
+            "quantity": ln["quantity"],
+            "rate_ore": ln["rate_ore"],
+            "amount_ore": ln["amount_ore"],
+            "explanation": explain(ln["template"], ln["quantity"], ln["rate_ore"], ln["amount_ore"], ln["detail"], ln["line"]),
+        }
+        for ln in lines.iter_rows(named=True)
+    ]
+    total = sum(ln["amount_ore"] for ln in out_lines)
+    pupils = int(row["pupils"] or 0)
+    return {
+        "school_unit_code": row["school_unit_code"],
+        "name": row["name"],
+        "operator": row["operator"],
+        "municipality_code": row["municipality_code"],
+        "district": row["district"],
+        "area": row["area"],
+        "synthetic": bool(row["synthetic"]),
+        "pupils": pupils,
+        "index": row.get("index"),
+        "index_basis": row.get("index_basis"),
+        "need_quartile": row.get("need_quartile"),
+        "lines": out_lines,
+        "total_ore": total,
+        "per_pupil_ore": (total // pupils) if pupils else None,
+    }
+
+
+def _cells(model: Model, pupils: pl.DataFrame, school_cols: pl.DataFrame) -> pl.DataFrame:
+    """Pupils counted by school, form, grade, programme and residence, with one count column
+    per leisure form and per flag the model's components read (e.g. ``f_su_75``)."""
+    flags = {flag_column(c): flag_expr(c) for c in model.components if c.flag is not None}
+    counts = {"l_fritidshem": pl.col("leisure") == "fritidshem", "l_fritidsklubb": pl.col("leisure") == "fritidsklubb", **flags}
+    # the flags become 0/1 columns first, so the group-by only sums integers
+    return (
+        pupils.select(*_CELL_KEYS, *[expr.cast(pl.UInt32).alias(name) for name, expr in counts.items()])
+        .group_by(_CELL_KEYS)
+        .agg(pl.len().cast(pl.Int64).alias("n"), *[pl.col(name).sum().cast(pl.Int64) for name in counts])
+        .join(school_cols, on="school_unit_code", how="left")
+    )  # unsorted: every component sorts what it apportions or emits
+
+
+def _quartiles(values: pl.Series) -> pl.Series:
+    """Need quartile 1–4 over schools (4 = highest index), school-weighted cut points."""
+    if values.len() == 0:
+        return pl.Series([], dtype=pl.Int8)
+    q1, q2, q3 = (values.quantile(q, interpolation="linear") for q in (0.25, 0.5, 0.75))
+    return (
+        pl.select(
+            pl.when(values > q3).then(4).when(values > q2).then(3).when(values > q1).then(2).otherwise(1).cast(pl.Int8)
+        ).to_series()
+    )
+
+
+def run(model: Model, inputs: AllocationInput, year: int | None = None) -> AllocationResult:
+    """Run ``model`` on the register snapshot of ``year`` (default: the model's year)."""
+    year = model.year if year is None else year
+    schools = inputs.schools.sort("school_unit_code")
+    pupils = inputs.pupils.filter(pl.col("year") == year)
+    if pupils.height == 0:
+        raise AllocationError(f"elevregistret har inga elever för år {year}")
+    pupils = pupils.with_columns((pl.col("home_municipality") == model.municipality).alias("resident"))
+    school_cols = schools.select("school_unit_code", "operator", "resource_school").with_columns(pl.col("resource_school").fill_null(False))
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:  # independent passes over the pupils
+        cells_job = pool.submit(_cells, model, pupils, school_cols)
+        placed_job = pool.submit(pupils.filter, (pl.col("special_group") == "rsu") & pl.col("rsu_group").is_not_null())
+        upper_job = pool.submit(pupils.filter, pl.col("school_form").is_in(["gy", "gyan"]))
+        decisions_job = pool.submit(join_decisions, inputs.decisions.filter(pl.col("year") == year), pupils, year, school_cols)
+        cells = cells_job.result()
+        unknown = cells.filter(pl.col("operator").is_null())  # checked on the cells: far fewer rows
+        if unknown.height:
+            raise AllocationError(
+                f"{int(unknown['n'].sum())} elever går i skolenheter som inte finns i skolregistret, t.ex. {unknown['school_unit_code'][0]}"
+            )
+        decisions, placed, upper = decisions_job.result(), placed_job.result(), upper_job.result()
+    index = conform(inputs.index, INDEX_SCHEMA) if inputs.index.height else inputs.index
+    ctx = Context(
+        model=model,
+        year=year,
+        cells=cells,
+        pupils=pupils,
+        schools=schools,
+        index=index,
+        decisions=decisions,
+        rsu_groups=inputs.rsu_groups,
+        placed=placed,
+        upper_secondary=upper,
+        school_cols=school_cols,
+    )
+    done: dict[str, Output] = {}
+    # Components read only the context (never each other's output), so they run side by side:
+    # Polars releases the GIL, and the results are put back in the model's order.
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        futures = {c.id: pool.submit(REGISTRY[c.kind], c, ctx, done) for c in model.components}
+        for c in model.components:
+            done[c.id] = futures[c.id].result()
+    # keep each component's own line order (bands in the model's order) on the statement
+    lines = pl.concat(
+        [o.lines.with_row_index("_seq") for o in done.values()] or [empty_lines().with_row_index("_seq")]
+    )
+    lines = lines.filter(pl.col("amount_ore") != 0)
+    # VAT compensation for independent schools on the lines that carry it (L3676–3678)
+    vat_ids = [c.id for c in model.components if c.vat]
+    independent = schools.filter(pl.col("operator") == "independent")["school_unit_code"]
+    base = (
+        lines.filter(pl.col("component").is_in(vat_ids) & pl.col("school_unit_code").is_in(independent.to_list()))
+        .group_by("school_unit_code")
+        .agg(pl.col("amount_ore").sum().alias("base"))
+        .sort("school_unit_code")
+    )
+    pct = format_percent(model.vat_rate)
+    vat = base.select(
+        "school_unit_code",
+        pl.lit(VAT_COMPONENT).alias("component"),
+        pl.lit("vat").alias("line"),
+        pl.lit(None, dtype=pl.Float64).alias("quantity"),
+        pl.lit(None, dtype=pl.Int64).alias("rate_ore"),
+        scale_ore_expr(pl.col("base"), model.vat_rate).alias("amount_ore"),
+        pl.lit(f"momskompensation {pct} av {{detail}} (fristående skola, utanför potterna)").alias("template"),
+        pl.Series([format_ore(b) for b in base["base"].to_list()], dtype=pl.String).alias("detail"),
+        pl.lit(0, dtype=pl.UInt32).alias("_seq"),
+    )
+    order = {c.id: i for i, c in enumerate(model.components)}
+    order[VAT_COMPONENT] = len(order)
+    lines = (
+        pl.concat([lines.select([*LINE_SCHEMA, "_seq"]), vat.select([*LINE_SCHEMA, "_seq"])])
+        .with_columns(pl.col("component").replace_strict(order, return_dtype=pl.Int32).alias("_order"))
+        .sort(["school_unit_code", "_order", "_seq"])
+        .drop("_order", "_seq")
+    )
+    pots = tuple(p for o in done.values() for p in o.pots)
+    bad = [p for p in pots if p.kind == "pot" and p.difference_ore != 0 and p.distributed_ore != 0]
+    if bad:  # a bug, not a user error: apportionment must be exact
+        raise AssertionError(f"pot {bad[0].id} does not reconcile: {bad[0].difference_ore} öre")
+    # per-school profile, pupils (residents in the year), totals, index and quartile
+    resident_pupils = ctx.cells.filter(pl.col("resident")).group_by("school_unit_code").agg(pl.col("n").sum().alias("pupils"))
+    totals = lines.group_by("school_unit_code").agg(pl.col("amount_ore").sum().alias("total_ore"))
+    in_run = pl.concat([resident_pupils.select("school_unit_code"), totals.select("school_unit_code")]).unique()
+    table = (
+        schools.join(in_run, on="school_unit_code", how="semi")
+        .join(resident_pupils, on="school_unit_code", how="left")
+        .join(totals, on="school_unit_code", how="left")
+        .with_columns(pl.col("pupils").fill_null(0), pl.col("total_ore").fill_null(0))
+    )
+    socio = next((c for c in model.components if c.kind == "index_pot" and c.funding == "municipal"), None)
+    if socio is not None and done[socio.id].school_facts is not None:
+        facts = done[socio.id].school_facts
+        assert facts is not None
+        facts = facts.rename({f"{socio.id}_index": "index", f"{socio.id}_index_basis": "index_basis"}).drop(f"{socio.id}_pupils")
+        own = facts.filter(pl.col("index_basis") == "own").sort("school_unit_code")
+        own = own.with_columns(_quartiles(own["index"]).alias("need_quartile"))
+        facts = facts.join(own.select("school_unit_code", "need_quartile"), on="school_unit_code", how="left")
+        table = table.join(facts, on="school_unit_code", how="left")
+    else:
+        table = table.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("index"), pl.lit(None, dtype=pl.String).alias("index_basis"), pl.lit(None, dtype=pl.Int8).alias("need_quartile")
+        )
+    return AllocationResult(model, year, lines, table.sort("school_unit_code"), pots, inputs.source)
