@@ -1,0 +1,177 @@
+"""Vega-Lite chart specifications for value added, as plain dicts.
+
+Why plain dicts: one definition serves the browser (vendored vega-embed) and PDF/PNG
+(vl-convert), and the engine stays free of plotting libraries. Rendering is a thin wrapper
+around ``vl_convert``, imported only when asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import polars as pl
+
+from likvard.engine.stats.errors import StatsInputError
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+FLAG_COLOURS = {
+    "domain": ["clearly below", "as expected", "clearly above"],
+    "range": ["#c0392b", "#7f8c8d", "#1f77b4"],
+}
+LABELS = {"merit_value": "merit value", "eligible_vocational": "eligible (vocational)"}
+
+
+def _rows(
+    table: pl.DataFrame, outcome: str, schools: pl.DataFrame | None
+) -> pl.DataFrame:
+    t = table.filter((pl.col("outcome") == outcome) & ~pl.col("suppressed"))
+    if t.height == 0:
+        raise StatsInputError(f"no published rows for {outcome!r} to chart")
+    if schools is not None and "name" in schools.columns:
+        cols = [c for c in ("school_unit_code", "name", "area") if c in schools.columns]
+        t = t.join(schools.select(cols), on="school_unit_code", how="left")
+    else:
+        t = t.with_columns(pl.lit(None, dtype=pl.String).alias("name"))
+    return t.with_columns(pl.coalesce("name", "school_unit_code").alias("school"))
+
+
+def caterpillar_spec(
+    table: pl.DataFrame,
+    *,
+    outcome: str = "merit_value",
+    schools: pl.DataFrame | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Schools ranked by value added (shrunken estimate) with their intervals.
+
+    The rule at zero is what a reader compares against: only intervals that miss it are
+    coloured as clearly above/below.
+    """
+    t = _rows(table, outcome, schools).sort("shrunken")
+    values = t.select("school", "shrunken", "lower", "upper", "flag", "pupils").to_dicts()
+    label = LABELS.get(outcome, outcome)
+    y = {"field": "school", "type": "nominal", "sort": None, "title": None}
+    return {
+        "$schema": SCHEMA,
+        "title": title or f"Value added, {label} (95 % intervals)",
+        "width": 480,
+        "height": {"step": 14},
+        "data": {"values": values},
+        "layer": [
+            {
+                "mark": {"type": "rule"},
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "lower", "type": "quantitative", "title": f"value added ({label})"},
+                    "x2": {"field": "upper"},
+                    "color": {"field": "flag", "type": "nominal", "scale": FLAG_COLOURS,
+                              "title": None},
+                },
+            },
+            {
+                "mark": {"type": "point", "filled": True, "size": 40},
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "shrunken", "type": "quantitative"},
+                    "color": {"field": "flag", "type": "nominal", "scale": FLAG_COLOURS},
+                    "tooltip": [
+                        {"field": "school"},
+                        {"field": "pupils"},
+                        {"field": "shrunken", "format": ".2f", "title": "value added"},
+                        {"field": "lower", "format": ".2f"},
+                        {"field": "upper", "format": ".2f"},
+                    ],
+                },
+            },
+            {
+                "data": {"values": [{"zero": 0}]},
+                "mark": {"type": "rule", "strokeDash": [4, 3], "color": "black"},
+                "encoding": {"x": {"field": "zero", "type": "quantitative"}},
+            },
+        ],
+    }
+
+
+def actual_expected_spec(
+    table: pl.DataFrame,
+    *,
+    outcome: str = "merit_value",
+    schools: pl.DataFrame | None = None,
+    area: str | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Actual against expected per school; the schools of one area are highlighted and named.
+
+    The diagonal is "as expected": schools above it did better than their pupils' background
+    predicts. Point size shows pupils, so a reader sees which dots rest on few pupils.
+    """
+    t = _rows(table, outcome, schools)
+    if "area" not in t.columns:
+        t = t.with_columns(pl.lit(None, dtype=pl.String).alias("area"))
+    t = t.with_columns(
+        (pl.col("area") == area).fill_null(False).alias("highlight")
+        if area is not None
+        else pl.lit(False).alias("highlight")
+    )
+    # Highlighted schools last, so they are drawn on top of the others.
+    t = t.sort("highlight", "school")
+    values = t.select("school", "area", "actual", "expected", "pupils", "flag", "highlight").to_dicts()
+    both = t.select(pl.concat_list("actual", "expected").explode().alias("v"))["v"]
+    lo = float(both.min())  # type: ignore[arg-type]
+    hi = float(both.max())  # type: ignore[arg-type]
+    label = LABELS.get(outcome, outcome)
+    axis = {"type": "quantitative", "scale": {"domain": [lo, hi], "zero": False}}
+    return {
+        "$schema": SCHEMA,
+        "title": title or f"Actual and expected {label}" + (f", area {area} highlighted" if area else ""),
+        "width": 420,
+        "height": 420,
+        "data": {"values": values},
+        "layer": [
+            {
+                "data": {"values": [{"v": lo}, {"v": hi}]},
+                "mark": {"type": "line", "color": "#999", "strokeDash": [4, 3]},
+                "encoding": {"x": {"field": "v", **axis}, "y": {"field": "v", **axis}},
+            },
+            {
+                "mark": {"type": "circle", "opacity": 0.8},
+                "encoding": {
+                    "x": {"field": "expected", **axis, "title": f"expected {label}"},
+                    "y": {"field": "actual", **axis, "title": f"actual {label}"},
+                    "size": {"field": "pupils", "type": "quantitative", "legend": None,
+                             "scale": {"range": [15, 160]}},
+                    "color": {
+                        "condition": {"test": "datum.highlight", "value": "#d35400"},
+                        "value": "#b0b7bd",
+                    },
+                    "tooltip": [
+                        {"field": "school"},
+                        {"field": "area"},
+                        {"field": "pupils"},
+                        {"field": "actual", "format": ".2f"},
+                        {"field": "expected", "format": ".2f"},
+                    ],
+                },
+            },
+            {
+                "transform": [{"filter": "datum.highlight"}],
+                "mark": {"type": "text", "align": "left", "dx": 6, "fontSize": 10},
+                "encoding": {
+                    "x": {"field": "expected", **axis},
+                    "y": {"field": "actual", **axis},
+                    "text": {"field": "school"},
+                },
+            },
+        ],
+    }
+
+
+def render(spec: dict[str, Any], fmt: Literal["svg", "png"] = "svg", scale: float = 2.0) -> str | bytes:
+    """Render a spec with vl-convert (no browser): SVG text or PNG bytes."""
+    import vl_convert as vlc
+
+    if fmt == "svg":
+        return str(vlc.vegalite_to_svg(spec))
+    if fmt == "png":
+        return bytes(vlc.vegalite_to_png(spec, scale=scale))
+    raise StatsInputError(f"format must be svg or png, not {fmt!r}")

@@ -1,0 +1,372 @@
+"""The socioeconomic index (rules-2024.md §5, L3739–3766), SCB style.
+
+A logistic regression of *not* being eligible for upper-secondary vocational programmes on the
+pupil's background is fitted on reference cohorts (grade-9 pupils of the last N years with
+known outcomes). Each pupil's predicted risk is averaged per school; the school's index is that
+mean over the municipality's pupil mean, × 100. Everything the model learned on the reference
+cohorts — coefficients, category coding, centring, the areas' and schools' background shares —
+is stored in the frozen ``IndexModel`` and re-applied unchanged to any year, so an index for
+2024 and one recomputed for 2022 rest on the same weights. See docs/methods/index.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from likvard.engine.stats.design import INTERCEPT, FloatArray
+from likvard.engine.stats.errors import StatsInputError
+from likvard.engine.stats.logistic import LogisticFit, fit_logistic
+
+HOME = "0180"
+MIN_PUPILS = 10
+#: "Arrived recently": immigrated fewer than this many years before the register year.
+RECENT_YEARS = 4
+
+BACKGROUND = (
+    "arrival_year",
+    "guardian_education",
+    "economic_assistance",
+    "single_guardian",
+    "guardian_income_decile",
+    "residential_area",
+)
+
+
+def _disadvantaged() -> pl.Expr:
+    """Low education (pre-upper-secondary) or low income (decile 1–3) in the home.
+
+    The one background marker whose share describes an area or a school; nulls count as not
+    disadvantaged, so a missing value never raises a share.
+    """
+    return (
+        (pl.col("guardian_education") == 0).fill_null(False)
+        | (pl.col("guardian_income_decile") <= 3).fill_null(False)
+    ).cast(pl.Float64)
+
+
+@dataclass(frozen=True)
+class IndexEncoding:
+    """How raw background columns become model features; learned on the reference cohorts."""
+
+    features: tuple[str, ...]
+    means: tuple[float, ...]  # centring of each feature (reference-cohort means)
+    area_shares: tuple[tuple[str, float], ...]
+    school_shares: tuple[tuple[str, float], ...]
+    default_share: float  # the municipality's share, for unknown or small areas/schools
+    education_unknown: bool  # whether the reference cohort had missing education
+    include_gender: bool
+    recent_years: int = RECENT_YEARS
+
+    def raw_features(self, pupils: pl.DataFrame) -> pl.DataFrame:
+        """Uncentred features, one column per entry of ``features`` (columnar, no loops)."""
+        missing = [c for c in (*BACKGROUND, "year", "school_unit_code") if c not in pupils.columns]
+        if missing:
+            raise StatsInputError(f"pupil table lacks column(s): {', '.join(missing)}")
+        areas = pl.DataFrame(
+            {
+                "residential_area": [a for a, _ in self.area_shares],
+                "residential_share": [s for _, s in self.area_shares],
+            },
+            schema={"residential_area": pl.String, "residential_share": pl.Float64},
+        )
+        schools = pl.DataFrame(
+            {
+                "school_unit_code": [a for a, _ in self.school_shares],
+                "school_share": [s for _, s in self.school_shares],
+            },
+            schema={"school_unit_code": pl.String, "school_share": pl.Float64},
+        )
+        base = pupils.select(
+            *BACKGROUND,
+            "year",
+            "school_unit_code",
+            *(["gender"] if self.include_gender else []),
+        ).with_columns(
+            pl.col("residential_area").cast(pl.String), pl.col("school_unit_code").cast(pl.String)
+        )
+        base = base.join(areas, on="residential_area", how="left", maintain_order="left").join(
+            schools, on="school_unit_code", how="left", maintain_order="left"
+        )
+        edu = pl.col("guardian_education")
+        arrived = pl.col("arrival_year")
+        cols: dict[str, pl.Expr] = {
+            "born_abroad": arrived.is_not_null().cast(pl.Float64),
+            "arrived_recently": ((pl.col("year") - arrived) < self.recent_years)
+            .fill_null(False)
+            .cast(pl.Float64),
+            "education_compulsory": (edu == 0).fill_null(False).cast(pl.Float64),
+            "education_upper_secondary": (edu == 1).fill_null(False).cast(pl.Float64),
+            "education_unknown": edu.is_null().cast(pl.Float64),
+            "economic_assistance": pl.col("economic_assistance").fill_null(False).cast(pl.Float64),
+            "single_guardian": pl.col("single_guardian").fill_null(False).cast(pl.Float64),
+            "income_decile": pl.col("guardian_income_decile").cast(pl.Float64),
+            "residential_environment": pl.col("residential_share").fill_null(self.default_share),
+            "school_environment": pl.col("school_share").fill_null(self.default_share),
+        }
+        if self.include_gender:
+            cols["female"] = (pl.col("gender") == "female").fill_null(False).cast(pl.Float64)
+        out = base.select(**{f: cols[f] for f in self.features})
+        # A missing income decile is put at the reference mean: it then adds nothing.
+        if "income_decile" in self.features:
+            i = self.features.index("income_decile")
+            out = out.with_columns(pl.col("income_decile").fill_null(self.means[i]))
+        return out
+
+    def design(self, pupils: pl.DataFrame) -> FloatArray:
+        """Centred features with the intercept first, as the coefficients expect."""
+        raw = self.raw_features(pupils).to_numpy().astype(np.float64)
+        centred = raw - np.asarray(self.means)
+        return np.column_stack([np.ones(raw.shape[0]), centred])
+
+
+def _shares(frame: pl.DataFrame, key: str) -> tuple[tuple[str, float], ...]:
+    """Share of disadvantaged pupils per key, for keys with at least MIN_PUPILS pupils."""
+    agg = (
+        frame.filter(pl.col(key).is_not_null())
+        .group_by(key)
+        .agg(pl.len().alias("n"), _disadvantaged().mean().alias("share"))
+        .filter(pl.col("n") >= MIN_PUPILS)
+        .sort(key)
+    )
+    return tuple(zip(agg[key].cast(pl.String).to_list(), agg["share"].to_list(), strict=True))
+
+
+@dataclass(frozen=True)
+class IndexModel:
+    """A fitted index model: the encoding plus the logistic fit, both frozen."""
+
+    encoding: IndexEncoding
+    fit: LogisticFit
+    reference_years: tuple[int, ...]
+    home_municipality: str = HOME
+
+    def predict_risk(self, pupils: pl.DataFrame) -> FloatArray:
+        """Each pupil's predicted risk of not being eligible, with the stored encoding."""
+        return self.fit.predict(self.encoding.design(pupils))
+
+    def summary(self) -> str:
+        years = ", ".join(str(y) for y in self.reference_years)
+        return (
+            f"Socioeconomic index model, reference cohorts {years} "
+            f"(grade 9, resident in {self.home_municipality}); outcome: NOT eligible for "
+            "vocational programmes\n" + self.fit.summary()
+        )
+
+
+def reference_years(pupils: pl.DataFrame, year: int, n_years: int = 3) -> tuple[int, ...]:
+    """The last ``n_years`` years up to ``year`` in which grade-9 outcomes are known."""
+    known = (
+        pupils.filter(
+            (pl.col("grade") == "9")
+            & (pl.col("year") <= year)
+            & pl.col("eligible_vocational").is_not_null()
+        )
+        .get_column("year")
+        .unique()
+        .sort(descending=True)
+        .to_list()
+    )
+    if not known:
+        raise StatsInputError(f"no grade-9 outcomes (eligible_vocational) up to {year}")
+    return tuple(sorted(int(y) for y in known[:n_years]))
+
+
+def _residents(pupils: pl.DataFrame, home: str) -> pl.DataFrame:
+    return pupils.filter((pl.col("home_municipality") == home) & (pl.col("school_form") == "gr"))
+
+
+def learn_encoding(
+    pupils: pl.DataFrame,
+    years: Sequence[int],
+    *,
+    include_gender: bool = False,
+    home_municipality: str = HOME,
+) -> tuple[IndexEncoding, pl.DataFrame]:
+    """Learn the encoding on the reference years; also return the grade-9 reference cohort.
+
+    Area and school shares are computed on all resident pupils (every grade) of the reference
+    years, which makes them steadier than grade 9 alone; areas/schools with fewer than 10 such
+    pupils get the municipality's share. Centring means come from the grade-9 cohort.
+    """
+    ref_all = _residents(pupils, home_municipality).filter(pl.col("year").is_in(list(years)))
+    cohort = ref_all.filter((pl.col("grade") == "9") & pl.col("eligible_vocational").is_not_null())
+    if cohort.height < 50:
+        raise StatsInputError(
+            f"only {cohort.height} grade-9 pupils with outcomes in {list(years)}; too few to fit"
+        )
+    default = float(ref_all.select(_disadvantaged().mean()).item())
+    features = [
+        "born_abroad",
+        "arrived_recently",
+        "education_compulsory",
+        "education_upper_secondary",
+    ]
+    edu_unknown = bool(cohort.get_column("guardian_education").null_count() > 0)
+    if edu_unknown:
+        features.append("education_unknown")
+    features += [
+        "economic_assistance",
+        "single_guardian",
+        "income_decile",
+        "residential_environment",
+        "school_environment",
+    ]
+    if include_gender:
+        features.append("female")
+    decile = cohort.get_column("guardian_income_decile").cast(pl.Float64).drop_nulls()
+    decile_mean = float(decile.mean()) if decile.len() else 5.5  # type: ignore[arg-type]
+    provisional = IndexEncoding(
+        features=tuple(features),
+        # Only the decile's entry matters here: it is what a missing decile is filled with.
+        means=tuple(decile_mean if f == "income_decile" else 0.0 for f in features),
+        area_shares=_shares(ref_all, "residential_area"),
+        school_shares=_shares(ref_all, "school_unit_code"),
+        default_share=default,
+        education_unknown=edu_unknown,
+        include_gender=include_gender,
+    )
+    means = tuple(float(v) for v in provisional.raw_features(cohort).mean().row(0))
+    encoding = IndexEncoding(
+        features=provisional.features,
+        means=means,
+        area_shares=provisional.area_shares,
+        school_shares=provisional.school_shares,
+        default_share=default,
+        education_unknown=edu_unknown,
+        include_gender=include_gender,
+    )
+    return encoding, cohort
+
+
+def fit_index_model(
+    pupils: pl.DataFrame,
+    year: int,
+    *,
+    n_reference_years: int = 3,
+    include_gender: bool = False,
+    home_municipality: str = HOME,
+) -> IndexModel:
+    """Fit the index on the reference cohorts for ``year`` (grade 9, resident pupils)."""
+    years = reference_years(pupils, year, n_reference_years)
+    encoding, cohort = learn_encoding(
+        pupils, years, include_gender=include_gender, home_municipality=home_municipality
+    )
+    X = encoding.design(cohort)
+    y = (~cohort.get_column("eligible_vocational")).cast(pl.Float64).to_numpy()
+    fit = fit_logistic(y, X, [INTERCEPT, *encoding.features])
+    return IndexModel(
+        encoding=encoding,
+        fit=fit,
+        reference_years=years,
+        home_municipality=home_municipality,
+    )
+
+
+def school_index(
+    model: IndexModel,
+    pupils: pl.DataFrame,
+    years: Sequence[int],
+) -> pl.DataFrame:
+    """Index per school and year, its 3-year moving average and its quartile.
+
+    index = mean predicted risk of the school's resident pupils / mean over all resident pupils
+    of the municipality that year × 100; only schools with ≥ 10 resident pupils get a row.
+    moving_average = mean of the indices the school has among the year and the two before
+    (years the school lacks are skipped, not counted as zero). quartile: per year, on the
+    moving average, cut at the schools' quartiles (each school counts once; 4 = highest).
+    """
+    wanted = sorted(set(int(y) for y in years) | {int(y) - k for y in years for k in (1, 2)})
+    res = _residents(pupils, model.home_municipality).filter(pl.col("year").is_in(wanted))
+    if res.height == 0:
+        raise StatsInputError(f"no resident pupils in {', '.join(map(str, years))}")
+    res = res.with_columns(pl.Series("risk", model.predict_risk(res)))
+    per_year = (
+        res.group_by("school_unit_code", "year")
+        .agg(pl.len().alias("pupils"), pl.col("risk").mean().alias("risk"))
+        .join(
+            res.group_by("year").agg(pl.col("risk").mean().alias("municipal")),
+            on="year",
+        )
+        .filter(pl.col("pupils") >= MIN_PUPILS)
+        .with_columns((pl.col("risk") / pl.col("municipal") * 100.0).alias("index"))
+        .sort("school_unit_code", "year")
+    )
+    lagged = [
+        per_year.select(
+            "school_unit_code", (pl.col("year") + k).alias("year"), pl.col("index").alias("lag")
+        )
+        for k in (0, 1, 2)
+    ]
+    moving = (
+        pl.concat(lagged)
+        .group_by("school_unit_code", "year")
+        .agg(pl.col("lag").mean().alias("moving_average"))
+    )
+    out = (
+        per_year.filter(pl.col("year").is_in([int(y) for y in years]))
+        .join(moving, on=["school_unit_code", "year"], how="left")
+        .select(
+            pl.col("school_unit_code").cast(pl.String),
+            pl.col("year").cast(pl.Int32),
+            pl.col("index").cast(pl.Float64),
+            pl.col("pupils").cast(pl.Int32),
+            pl.col("moving_average").cast(pl.Float64),
+        )
+    )
+    return _with_quartiles(out).sort("year", "school_unit_code")
+
+
+def _with_quartiles(frame: pl.DataFrame) -> pl.DataFrame:
+    q = [0.25, 0.5, 0.75]
+    cuts = frame.group_by("year").agg(
+        *[pl.col("moving_average").quantile(v, interpolation="linear").alias(f"q{i}")
+          for i, v in enumerate(q)]
+    )
+    return (
+        frame.join(cuts, on="year")
+        .with_columns(
+            (
+                1
+                + (pl.col("moving_average") > pl.col("q0")).cast(pl.Int8)
+                + (pl.col("moving_average") > pl.col("q1")).cast(pl.Int8)
+                + (pl.col("moving_average") > pl.col("q2")).cast(pl.Int8)
+            ).alias("quartile")
+        )
+        .drop("q0", "q1", "q2")
+    )
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """The model fitted for a year and the index frame (INDEX_SCHEMA + moving_average, quartile)."""
+
+    year: int
+    model: IndexModel
+    table: pl.DataFrame
+
+    def summary(self) -> str:
+        t = self.table.filter(pl.col("year") == self.year)
+        lo = float(t["index"].min()) if t.height else float("nan")  # type: ignore[arg-type]
+        hi = float(t["index"].max()) if t.height else float("nan")  # type: ignore[arg-type]
+        return (
+            f"{self.model.summary()}\n\nIndex {self.year}: {t.height} schools with ≥ "
+            f"{MIN_PUPILS} resident pupils; index range {lo:.1f}–{hi:.1f}; quartile-4 schools: {(t['quartile'] == 4).sum()}"
+        )
+
+
+def compute_index(
+    pupils: pl.DataFrame,
+    year: int,
+    *,
+    n_reference_years: int = 3,
+    include_gender: bool = False,
+) -> IndexResult:
+    """Fit on the reference cohorts for ``year`` and compute that year's index table."""
+    model = fit_index_model(
+        pupils, year, n_reference_years=n_reference_years, include_gender=include_gender
+    )
+    return IndexResult(year=year, model=model, table=school_index(model, pupils, [year]))

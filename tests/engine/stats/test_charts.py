@@ -1,0 +1,48 @@
+"""Vega-Lite specs for value added render to SVG that contains the schools and the marks."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+import stats_simulated_pupils as sim
+
+from likvard.engine.stats.charts import actual_expected_spec, caterpillar_spec, render
+from likvard.engine.stats.expected import expected_results
+
+
+@pytest.fixture(scope="module")
+def results_and_schools():
+    town = sim.simulate()
+    result = expected_results(town.pupils, 2024)
+    codes = result.table["school_unit_code"].unique().sort()
+    schools = pl.DataFrame(
+        {
+            "school_unit_code": codes,
+            "name": [f"Skola {i}" for i in range(codes.len())],
+            "area": [f"Område {i % 7}" for i in range(codes.len())],
+        }
+    )
+    return result, schools
+
+
+def test_caterpillar_renders_every_school_with_an_interval(results_and_schools) -> None:
+    result, schools = results_and_schools
+    spec = caterpillar_spec(result.table, schools=schools)
+    assert len(spec["data"]["values"]) == 60
+    svg = render(spec, "svg")
+    assert isinstance(svg, str) and svg.startswith("<svg")
+    assert "Skola 0" in svg and "Skola 59" in svg
+    assert "clearly above" in svg  # the legend
+    assert svg.count('role-mark') >= 3  # rules, points and the zero line
+
+
+def test_actual_vs_expected_names_the_highlighted_area_only(results_and_schools) -> None:
+    result, schools = results_and_schools
+    spec = actual_expected_spec(result.table, schools=schools, area="Område 2")
+    svg = render(spec, "svg")
+    in_area = schools.filter(pl.col("area") == "Område 2")["name"].to_list()
+    outside = schools.filter(pl.col("area") == "Område 3")["name"].to_list()
+    assert all(f">{n}<" in svg for n in in_area)
+    assert not any(f">{n}<" in svg for n in outside)
+    png = render(spec, "png")
+    assert isinstance(png, bytes) and png[:4] == b"\x89PNG"
