@@ -1,0 +1,228 @@
+"""CLI commands of the statistics engine: ``valueadded``, ``index`` and ``expected``.
+
+Why separate from cli.py: the statistics commands are owned and tested here; the main app adds
+them with ``register(app)``. This module does the I/O (reading CSV, writing JSON); the engine
+does none. User mistakes end in one readable paragraph on stderr and exit status 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+
+from likvard.engine.stats.errors import StatsInputError
+
+EXIT_USER_ERROR = 2
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_USER_ERROR)
+
+
+def read_pupil_csv(path: Path) -> tuple[pl.DataFrame, str]:
+    """Read any pupil-level CSV as text columns; detect BOM and the Swedish Excel dialect.
+
+    Returns the frame and a description of the dialect. The Swedish dialect (``;`` between
+    fields, decimal comma) is recognised by the header line having more ``;`` than ``,``; its
+    numbers are turned into dot decimals (spaces as thousands separators are dropped).
+    """
+    if not path.is_file():
+        raise StatsInputError(f"file not found: {path}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")  # Excel's "CSV" on Swedish Windows
+    header = text.split("\n", 1)[0]
+    swedish = header.count(";") > header.count(",")
+    sep = ";" if swedish else ","
+    try:
+        df = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        raise StatsInputError(f"{path} could not be read as CSV: {exc}") from exc
+    df = df.rename({c: c.strip() for c in df.columns})
+    if swedish:
+        df = df.with_columns(
+            pl.col(c)
+            .str.replace_all(r"[\s\u00a0]", "")
+            .str.replace(",", ".", literal=True)
+            .str.replace("\u2212", "-", literal=True)  # typographic minus from Excel/Word
+            .alias(c)
+            for c in df.columns
+        )
+        return df, "semicolon-separated, decimal comma"
+    return df, "comma-separated"
+
+
+def _user_error(err: StatsInputError, file_rows: bool) -> str:
+    msg = str(err)
+    if file_rows and err.rows:
+        lines = ", ".join(str(r + 2) for r in err.rows)  # header is line 1
+        msg += f" — in the file: line(s) {lines}"
+    return msg
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def valueadded(
+    csv: Annotated[Path, typer.Option("--csv", help="pupil-level CSV file")],
+    outcome: Annotated[str, typer.Option(help="outcome column, e.g. merit_value")],
+    covariates: Annotated[str, typer.Option(help="comma-separated covariate columns")],
+    group: Annotated[str, typer.Option(help="group column, e.g. school_unit_code")],
+    ml: Annotated[bool, typer.Option("--ml", help="maximum likelihood instead of REML")] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
+) -> None:
+    """Fit a random-intercept model (value added) to any pupil-level CSV."""
+    from likvard.engine.stats.mixed import fit_random_intercept
+
+    covs = [c.strip() for c in covariates.split(",") if c.strip()]
+    try:
+        df, dialect = read_pupil_csv(csv)
+        fit = fit_random_intercept(df, outcome, covs, group, method="ML" if ml else "REML")
+    except StatsInputError as err:
+        raise _fail(_user_error(err, file_rows=True)) from None
+    typer.echo(f"{csv} ({dialect}, {df.height} rows)")
+    typer.echo(fit.summary())
+    g = fit.groups
+    typer.echo(f"\ngroup effects (empirical Bayes, {fit.level:.0%} intervals), first 10 of {g.height}:")
+    for row in g.head(10).iter_rows(named=True):
+        typer.echo(
+            f"  {row['group']:<16} n={row['n']:<6} effect {row['effect']:>10.4f}  "
+            f"[{row['lower']:.4f}, {row['upper']:.4f}]"
+        )
+    if json_out is not None:
+        payload = valueadded_json(fit)
+        json_out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {json_out}")
+
+
+def valueadded_json(fit: Any) -> dict[str, Any]:
+    """The JSON document of ``valueadded`` (also used by tests to compare with the engine)."""
+    return {
+        "method": fit.method,
+        "outcome": fit.outcome,
+        "group_column": fit.group,
+        "n_obs": fit.n_obs,
+        "converged": fit.converged,
+        "log_likelihood": fit.loglik,
+        "fixed": {n: float(v) for n, v in zip(fit.names, fit.fixed, strict=True)},
+        "fixed_se": {n: float(v) for n, v in zip(fit.names, fit.fixed_se, strict=True)},
+        "group_variance": fit.group_variance,
+        "residual_variance": fit.residual_variance,
+        "interval": fit.interval,
+        "level": fit.level,
+        "groups": [
+            {
+                "group": r["group"],
+                "n": int(r["n"]),
+                "effect": r["effect"],
+                "se": r["se"],
+                "lower": r["lower"],
+                "upper": r["upper"],
+            }
+            for r in fit.groups.iter_rows(named=True)
+        ],
+    }
+
+
+def _pupils(demo: bool, data: Path | None) -> pl.DataFrame:
+    """The demo municipality's register, or a register directory in the import format."""
+    if demo == (data is not None):
+        raise _fail("give either --demo or --data DIR (a register in the import format, docs/formats.md)")
+    if data is not None:
+        from likvard.data.register import InputError, read_dir
+
+        try:
+            return read_dir(data).pupils
+        except InputError as err:
+            shown = "; ".join(str(p) for p in err.problems[:10])
+            raise _fail(f"{len(err.problems)} problems in the input, nothing was computed: {shown}") from None
+    from likvard.data.demo import build
+
+    return build().pupils
+
+
+def _frame_rows(df: pl.DataFrame) -> list[dict[str, Any]]:
+    rows = df.to_dicts()
+    for r in rows:
+        for k, v in r.items():
+            if isinstance(v, float):
+                r[k] = _finite(v)
+    return rows
+
+
+DataOption = Annotated[Path | None, typer.Option("--data", help="a register directory in the import format (docs/formats.md)")]
+
+
+def index(
+    demo: Annotated[bool, typer.Option("--demo", help="use the demo municipality")] = False,
+    data: DataOption = None,
+    year: Annotated[int, typer.Option(help="register year")] = 2024,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
+) -> None:
+    """Socioeconomic index per school: fit on reference cohorts, index, moving average, quartile."""
+    from likvard.engine.stats.index import compute_index
+
+    pupils = _pupils(demo, data)
+    try:
+        result = compute_index(pupils, year)
+    except StatsInputError as err:
+        raise _fail(str(err)) from None
+    typer.echo(result.summary())
+    if json_out is not None:
+        payload = {
+            "year": year,
+            "reference_years": list(result.model.reference_years),
+            "coefficients": _frame_rows(result.model.fit.table()),
+            "schools": _frame_rows(result.table),
+        }
+        json_out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {json_out}")
+
+
+def expected(
+    demo: Annotated[bool, typer.Option("--demo", help="use the demo municipality")] = False,
+    data: DataOption = None,
+    year: Annotated[int, typer.Option(help="register year")] = 2024,
+    adjust: Annotated[str, typer.Option(help="none, bonferroni or holm")] = "none",
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
+) -> None:
+    """Expected results and value added per school (merit value and eligibility)."""
+    from likvard.engine.stats.expected import expected_results
+
+    if adjust not in ("none", "bonferroni", "holm"):
+        raise _fail(f"--adjust must be none, bonferroni or holm, not {adjust!r}")
+    pupils = _pupils(demo, data)
+    try:
+        result = expected_results(pupils, year, adjust=adjust)  # type: ignore[arg-type]
+    except StatsInputError as err:
+        raise _fail(str(err)) from None
+    typer.echo(result.summary())
+    if json_out is not None:
+        table, gender = result.published()
+        payload = {
+            "year": year,
+            "level": result.level,
+            "adjust": result.adjust,
+            "schools": _frame_rows(table),
+            "by_gender": _frame_rows(gender),
+        }
+        json_out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {json_out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the statistics commands to the main ``likvard`` app."""
+    app.command("valueadded")(valueadded)
+    app.command("index")(index)
+    app.command("expected")(expected)

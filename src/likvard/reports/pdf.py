@@ -1,0 +1,121 @@
+"""A school's statement as an A4 PDF (WeasyPrint), one school per document.
+
+Why: statements go out to principals and independent schools as documents they can file and
+forward. The layout follows the city's document conventions as far as free fonts allow: A4,
+generous margins, the sender and date at the top, left-aligned headings, amounts right-aligned
+in tabular figures with a space as thousands separator, the source of every rule in a note
+column, and the page number in the footer. Everything is escaped; no remote resources.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from typing import Any
+
+from likvard.money import format_ore
+
+_CSS = """
+@page { size: A4; margin: 20mm 18mm 22mm 22mm;
+  @bottom-left { content: "Likvärd — resursfördelning"; font-family: "Liberation Sans", "DejaVu Sans", sans-serif; font-size: 8pt; color: #555; }
+  @bottom-right { content: "Sida " counter(page) " av " counter(pages); font-family: "Liberation Sans", "DejaVu Sans", sans-serif; font-size: 8pt; color: #555; } }
+body { font-family: "Arial", "Liberation Sans", "DejaVu Sans", sans-serif; font-size: 9.5pt; color: #111; line-height: 1.35; }
+header { border-bottom: 2px solid #003b6f; padding-bottom: 4mm; margin-bottom: 6mm; }
+header .sender { font-size: 9pt; color: #003b6f; font-weight: bold; letter-spacing: 0.02em; }
+header .meta { font-size: 8.5pt; color: #333; }
+h1 { font-size: 16pt; margin: 0 0 2mm 0; color: #003b6f; }
+h2 { font-size: 11pt; margin: 6mm 0 2mm 0; color: #003b6f; }
+table { width: 100%; border-collapse: collapse; }
+table.lines { table-layout: fixed; }
+table.lines col.c1 { width: 27%; } table.lines col.c2 { width: 33%; } table.lines col.c3 { width: 8%; }
+table.lines col.c4 { width: 14%; } table.lines col.c5 { width: 18%; }
+.src { display: block; font-size: 7pt; color: #555; margin-top: 0.5mm; }
+th { text-align: left; font-weight: bold; border-bottom: 1px solid #003b6f; padding: 1.5mm 1mm; font-size: 8.5pt; }
+td { border-bottom: 0.5px solid #ccc; padding: 1.5mm 1mm; vertical-align: top; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+tr.total td { border-top: 1.5px solid #111; border-bottom: none; font-weight: bold; }
+.note { font-size: 8pt; color: #444; }
+.facts td { border: none; padding: 0.5mm 4mm 0.5mm 0; }
+.warning { border-left: 3px solid #b35900; padding: 1mm 3mm; background: #fff4e5; font-size: 8.5pt; }
+"""
+
+
+def _qty(q: float | None) -> str:
+    if q is None:
+        return ""
+    if float(q).is_integer():
+        return format_ore(int(q) * 100, unit="").strip()
+    return f"{q:,.1f}".replace(",", "\u00a0").replace(".", ",")
+
+
+def statement_html(statement: dict[str, Any], model: dict[str, Any], sources: dict[str, str] | None = None, *, today: dt.date | None = None) -> str:
+    """HTML of one school's statement (the dict of ``AllocationResult.statement``)."""
+    sources = sources or {}
+    today = today or dt.date.today()
+    s = statement
+    operator = {"municipal": "kommunal skola (egen regi)", "independent": "fristående skola"}.get(s.get("operator") or "", "")
+    rows = []
+    previous = None
+    for ln in s["lines"]:
+        first = ln["component"] != previous
+        previous = ln["component"]
+        source = sources.get(ln["component"], "").split(":")[0]
+        label = f"{escape(ln['label'])}<span class='src'>{escape(source)}</span>" if first else ""
+        rows.append(
+            "<tr>"
+            f"<td>{label}</td>"
+            f"<td>{escape(ln['explanation'])}</td>"
+            f"<td class='num'>{_qty(ln['quantity'])}</td>"
+            f"<td class='num'>{escape(format_ore(ln['rate_ore'])) if ln['rate_ore'] is not None else ''}</td>"
+            f"<td class='num'>{escape(format_ore(ln['amount_ore']))}</td>"
+            "</tr>"
+        )
+    facts = [
+        ("Skolenhetskod", s["school_unit_code"]),
+        ("Huvudman", operator),
+        ("Stadsdelsområde", s.get("district") or "–"),
+        ("Elever (folkbokförda i kommunen)", _qty(s.get("pupils"))),
+    ]
+    if s.get("index") is not None:
+        facts.append(("Socioekonomiskt index (glidande medelvärde)", f"{s['index']:.1f}".replace(".", ",")))
+    if s.get("need_quartile"):
+        facts.append(("Kvartil (4 = störst behov)", str(s["need_quartile"])))
+    if s.get("per_pupil_ore") is not None:
+        facts.append(("Per elev", format_ore(s["per_pupil_ore"])))
+    fact_rows = "".join(f"<tr><td>{escape(k)}</td><td><strong>{escape(str(v))}</strong></td></tr>" for k, v in facts)
+    warnings = []
+    labels = {ln["component"]: ln["label"] for ln in s["lines"]}
+    shown = [labels[c] for c in model.get("illustrative_components", []) if c in labels]
+    if shown:
+        warnings.append("Exempelvärden (källan, bilaga 5, saknas): " + escape("; ".join(shown)) + ".")
+    if s.get("synthetic"):
+        warnings.append("Skolan är påhittad för demokommunen (syntetiska data).")
+    if model.get("data_source"):
+        warnings.append("Data: " + escape(model["data_source"]))
+    warning_html = "".join(f"<p class='warning'>{w}</p>" for w in warnings)
+    return f"""<!DOCTYPE html>
+<html lang="sv"><head><meta charset="utf-8"><title>Resursfördelning {escape(str(model['year']))} — {escape(s.get('name') or '')}</title>
+<style>{_CSS}</style></head><body>
+<header><div class="sender">Utbildningsförvaltningen</div>
+<div class="meta">Beräkning av resursfördelning {escape(str(model['year']))} · modell {escape(model['id'])} · {today.isoformat()}</div></header>
+<h1>{escape(s.get('name') or '')}</h1>
+<table class="facts">{fact_rows}</table>
+{warning_html}
+<h2>Beräkning per komponent</h2>
+<table class="lines"><colgroup><col class="c1"><col class="c2"><col class="c3"><col class="c4"><col class="c5"></colgroup>
+<thead><tr><th scope="col">Komponent och regel</th><th scope="col">Förklaring</th><th scope="col" class="num">Antal</th><th scope="col" class="num">Per enhet</th><th scope="col" class="num">Summa</th></tr></thead>
+<tbody>{''.join(rows)}
+<tr class="total"><td colspan="4">Summa</td><td class="num">{escape(format_ore(s['total_ore']))}</td></tr>
+</tbody></table>
+<p class="note">Beloppen är exakta till öret. Socioekonomisk ersättning visas som basbelopp och indexandel. Momskompensation till fristående skolor ligger utanför potterna.</p>
+</body></html>"""
+
+
+def statement_pdf(statement: dict[str, Any], model: dict[str, Any], sources: dict[str, str] | None = None, *, today: dt.date | None = None) -> bytes:
+    """The statement as PDF bytes (A4)."""
+    from weasyprint import HTML
+
+    html = statement_html(statement, model, sources, today=today)
+    pdf = HTML(string=html, base_url=None).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
