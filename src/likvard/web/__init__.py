@@ -1,0 +1,1 @@
+"""The Django web application (one app per concern)."""

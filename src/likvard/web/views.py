@@ -1,0 +1,338 @@
+"""Pages. Every school page goes through ``visible_schools``; outside it: 404."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from likvard.engine.allocation.run import format_quantity
+from likvard.money import format_ore
+from likvard.web.accounts.scoping import (
+    may_download_run,
+    may_list_schools,
+    may_see_aggregates,
+    visible_schools,
+)
+from likvard.web.allocation.models import AllocationRun
+
+log = logging.getLogger("likvard.security")
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("schools:list")
+
+
+def _latest_run(year: int | None = None) -> AllocationRun | None:
+    runs = AllocationRun.objects.filter(scenario__isnull=True).defer("data")
+    if year is not None:
+        runs = runs.filter(year=year)
+    return runs.first()
+
+
+def _deny(request: HttpRequest, what: str) -> None:
+    log.warning("access denied: user %s to %s", request.user.pk, what)
+    raise PermissionDenied
+
+
+@login_required
+def school_list(request: HttpRequest) -> HttpResponse:
+    if not may_list_schools(request.user):
+        _deny(request, "school list")
+    schools = visible_schools(request.user)
+    q = request.GET.get("q", "").strip()
+    if q:
+        schools = schools.filter(Q(name__icontains=q) | Q(school_unit_code__startswith=q))
+    for field in ("district", "area", "operator"):
+        value = request.GET.get(field, "")
+        if value:
+            schools = schools.filter(**{field: value})
+    run = _latest_run()
+    facts = {s["school_unit_code"]: s for s in run.data["schools"]} if run else {}
+    quartile = request.GET.get("quartile", "")
+    rows = []
+    for school in schools:
+        f = facts.get(school.school_unit_code, {})
+        if quartile and str(f.get("need_quartile") or "") != quartile:
+            continue
+        rows.append({"school": school, "pupils": f.get("pupils"), "total": format_ore(f["total_ore"]) if f else "", "quartile": f.get("need_quartile"), "index": f.get("index")})
+    visible = visible_schools(request.user)
+    return render(
+        request,
+        "schools/list.html",
+        {
+            "rows": rows,
+            "q": q,
+            "districts": sorted({d for d in visible.values_list("district", flat=True) if d}),
+            "areas": sorted({a for a in visible.values_list("area", flat=True) if a}),
+            "selected": {k: request.GET.get(k, "") for k in ("district", "area", "operator", "quartile")},
+            "run": run,
+        },
+    )
+
+
+def _school_or_404(request: HttpRequest, code: str) -> Any:
+    return get_object_or_404(visible_schools(request.user), school_unit_code=code)
+
+
+@login_required
+def school_detail(request: HttpRequest, code: str) -> HttpResponse:
+    school = _school_or_404(request, code)
+    from likvard.web.allocation.models import Statement
+
+    runs = []
+    for row in Statement.objects.filter(school_unit_code=code, run__scenario__isnull=True).select_related("run").defer("run__data").order_by("run__year", "-run__created_at"):
+        s = row.data
+        runs.append({"run": row.run, "total": format_ore(s["total_ore"]), "per_pupil": format_ore(s["per_pupil_ore"]) if s.get("per_pupil_ore") is not None else ""})
+    latest = _latest_run()
+    statement = latest.statement(code) if latest else None
+    from likvard.web.allocation.models import ResultEstimate
+
+    labels = {"merit_value": "Meritvärde", "eligible_vocational": "Behörighet till yrkesprogram"}
+    results = [
+        dict(outcome=labels.get(r.outcome, r.outcome), r=r, **{f: _result_number(getattr(r, f), r.outcome) for f in ("actual", "expected", "value_added", "lower", "upper")})
+        for r in ResultEstimate.objects.filter(school_unit_code=code).order_by("-year", "outcome")
+    ]
+    return render(request, "schools/detail.html", {"school": school, "runs": runs, "statement": _display(statement) if statement else None, "run": latest, "results": results})
+
+
+def _result_number(text: str, outcome: str) -> str:
+    """Swedish display: merit value with one decimal, eligibility in percent; ``..`` kept."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if outcome == "eligible_vocational":
+        return f"{value * 100:.1f}".replace(".", ",").replace("-", "\u2212") + "\u00a0%"
+    return f"{value:.1f}".replace(".", ",").replace("-", "\u2212")
+
+
+def _display(statement: dict[str, Any]) -> dict[str, Any]:
+    s = dict(statement)
+    lines = []
+    previous = None
+    for ln in statement["lines"]:
+        first = ln["component"] != previous
+        previous = ln["component"]
+        lines.append(
+            dict(
+                ln,
+                first=first,
+                amount=format_ore(ln["amount_ore"]),
+                rate=format_ore(ln["rate_ore"]) if ln["rate_ore"] is not None else "",
+                qty=format_quantity(ln["quantity"]),
+            )
+        )
+    s["lines"] = lines
+    s["total"] = format_ore(statement["total_ore"])
+    s["per_pupil"] = format_ore(statement["per_pupil_ore"]) if statement.get("per_pupil_ore") is not None else ""
+    return s
+
+
+@login_required
+def statement(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    school = _school_or_404(request, code)
+    run = _latest_run(year)
+    st = run.statement(code) if run else None
+    if st is None:
+        raise Http404
+    return render(request, "schools/statement.html", {"school": school, "statement": _display(st), "run": run, "model": run.data["model"]})
+
+
+@login_required
+def statement_pdf(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    _school_or_404(request, code)
+    run = _latest_run(year)
+    st = run.statement(code) if run else None
+    if st is None:
+        raise Http404
+    from likvard.reports.pdf import statement_pdf as render_pdf
+
+    sources = {c["id"]: c["source"] for c in run.data.get("components", [])}
+    pdf = render_pdf(st, {**run.data["model"], "data_source": run.data.get("data_source", "")}, sources)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="resursfordelning-{year}-{code}.pdf"'
+    return response
+
+
+@login_required
+def reconciliation(request: HttpRequest, run_id: int) -> HttpResponse:
+    if not may_see_aggregates(request.user):
+        _deny(request, "reconciliation")
+    run = get_object_or_404(AllocationRun, pk=run_id)
+    pots = [dict(p, amount=format_ore(p["amount_ore"]), distributed=format_ore(p["distributed_ore"]), difference=format_ore(p["difference_ore"])) for p in run.data["pots"]]
+    return render(request, "allocation/reconciliation.html", {"run": run, "pots": pots, "total": format_ore(run.total_ore)})
+
+
+@login_required
+def run_xlsx(request: HttpRequest, run_id: int) -> HttpResponse:
+    if not may_download_run(request.user):
+        _deny(request, "run workbook")
+    run = get_object_or_404(AllocationRun, pk=run_id)
+    from likvard.reports.xlsx import write_allocation_xlsx
+
+    tmp = Path(tempfile.mkdtemp()) / "run.xlsx"
+    write_allocation_xlsx(run.full_data(), tmp)
+    return FileResponse(tmp.open("rb"), as_attachment=True, filename=f"resursfordelning-{run.year}-{run.pk}.xlsx")
+
+
+# --- models, scenarios, comparison, audit ------------------------------------------------------
+
+def _may_view_models(user: Any) -> bool:
+    from likvard.web.accounts.scoping import role_of
+
+    return role_of(user) in ("controller", "analyst", "admin")
+
+
+def _may_edit_models(user: Any) -> bool:
+    from likvard.web.accounts.scoping import role_of
+
+    return role_of(user) in ("controller", "admin")
+
+
+@login_required
+def model_list(request: HttpRequest) -> HttpResponse:
+    if not _may_view_models(request.user):
+        _deny(request, "models")
+    from django.conf import settings
+
+    from likvard.engine.allocation import load_model
+    from likvard.web.allocation.models import Scenario
+
+    model = load_model(settings.MODEL_DIR)
+    if request.method == "POST":
+        if not _may_edit_models(request.user):
+            _deny(request, "create scenario")
+        from likvard.web.services import create_scenario
+
+        try:
+            year = int(request.POST.get("year") or model.year)
+        except ValueError:
+            year = model.year
+        name = request.POST.get("name", "").strip() or f"Scenario {year}"
+        scenario = create_scenario(request.user, name, year)
+        return redirect("allocation:scenario", scenario_id=scenario.pk)
+    components = [{"id": c.id, "label": c.label, "kind": c.kind, "source": c.source, "illustrative": c.illustrative, "file": c.file} for c in model.components]
+    return render(request, "allocation/models.html", {"model": model, "components": components, "scenarios": Scenario.objects.filter(retired=False), "may_edit": _may_edit_models(request.user)})
+
+
+@login_required
+def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
+    if not _may_view_models(request.user):
+        _deny(request, "scenario")
+    from likvard.engine.allocation import ModelError
+    from likvard.web.allocation.models import Scenario
+    from likvard.web.services import run_scenario, scenario_model, set_model_value
+
+    scenario = get_object_or_404(Scenario, pk=scenario_id)
+    error = ""
+    if request.method == "POST":
+        if not _may_edit_models(request.user):
+            _deny(request, "edit scenario")
+        if request.POST.get("action") == "run":
+            from likvard.engine.allocation import AllocationError
+
+            try:
+                result = run_scenario(request.user, scenario)
+                return redirect("allocation:comparison", run_id=result.pk)
+            except (AllocationError, ModelError) as exc:
+                error = str(exc)
+        else:
+            try:
+                set_model_value(request.user, scenario, request.POST.get("key", ""), request.POST.get("value", ""))
+                return redirect("allocation:scenario", scenario_id=scenario.pk)
+            except ModelError as exc:
+                error = str(exc)
+    model = scenario_model(scenario)
+    socio = model.component("socioeconomic") if any(c.id == "socioeconomic" for c in model.components) else None
+    return render(
+        request,
+        "allocation/scenario.html",
+        {
+            "scenario": scenario,
+            "model": model,
+            "error": error,
+            "key": request.POST.get("key", "socioeconomic.base_amount"),
+            "value": request.POST.get("value", ""),
+            "base_amount": format_ore(socio.base_amount_ore) if socio else "",
+            "runs": scenario.runs.all(),
+            "may_edit": _may_edit_models(request.user),
+        },
+    )
+
+
+@login_required
+def comparison(request: HttpRequest, run_id: int) -> HttpResponse:
+    if not _may_view_models(request.user):
+        _deny(request, "comparison")
+    run = get_object_or_404(AllocationRun, pk=run_id)
+    if not run.is_comparison:
+        raise Http404
+    labels = {c["id"]: c["label"] for c in run.data.get("components", [])}
+    rows = []
+    for s in run.data["schools"]:
+        if not s.get("diff_total_ore"):
+            continue
+        reasons = [f"{labels.get(k, k)} {format_ore(v)}" for k, v in sorted(s["diff_ore"].items(), key=lambda kv: -abs(kv[1]))]
+        rows.append({"code": s["school_unit_code"], "name": s.get("name", ""), "index": s.get("index"), "before": format_ore(s.get("before_total_ore", 0)), "diff": format_ore(s["diff_total_ore"]), "diff_ore": s["diff_total_ore"], "reasons": "; ".join(reasons)})
+    rows.sort(key=lambda r: (-r["diff_ore"], r["code"]))
+    touched = {k for s in run.data["schools"] for k, v in s.get("diff_ore", {}).items() if v}
+    per_component = [
+        dict(c, label=labels.get(c["component"], c["component"]), diff=format_ore(c["diff_ore"]), redistributed=c["diff_ore"] == 0)
+        for c in run.data["components_diff"]
+        if c["component"] in touched or c["diff_ore"]
+    ]
+    chart = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "description": "Skillnad per skola mot skolans socioekonomiska index",
+        "width": "container",
+        "height": 320,
+        "data": {"values": [{"skola": r["name"], "index": r["index"], "skillnad_kr": r["diff_ore"] / 100} for r in rows if r["index"] is not None]},
+        "mark": {"type": "point", "filled": True, "size": 40},
+        "encoding": {
+            "x": {"field": "index", "type": "quantitative", "title": "Socioekonomiskt index (glidande medelvärde)"},
+            "y": {"field": "skillnad_kr", "type": "quantitative", "title": "Skillnad (kr)"},
+            "color": {"condition": {"test": "datum.skillnad_kr >= 0", "value": "#005a9c"}, "value": "#b35900"},
+            "tooltip": [{"field": "skola"}, {"field": "index", "format": ".1f"}, {"field": "skillnad_kr", "format": ",.0f"}],
+        },
+    }
+    return render(request, "allocation/comparison.html", {"chart": chart, "run": run, "rows": rows, "winners": len(run.data["winners"]), "losers": len(run.data["losers"]), "per_component": per_component, "overrides": run.data["model"]["overrides"]})
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    if not _may_edit_models(request.user):
+        _deny(request, "audit log")
+    from likvard.web.allocation.models import AuditEntry
+
+    return render(request, "allocation/audit.html", {"entries": AuditEntry.objects.select_related("user")[:500]})
+
+
+@login_required
+def register_import(request: HttpRequest) -> HttpResponse:
+    if not _may_edit_models(request.user):
+        _deny(request, "import")
+    from likvard.web.imports.models import ImportedFile
+    from likvard.web.imports.service import import_register
+
+    context: dict[str, Any] = {"files": ImportedFile.objects.all()[:50]}
+    if request.method == "POST" and request.FILES.get("file"):
+        from likvard.web.imports.service import import_skolverket
+
+        upload = request.FILES["file"]
+        importer = import_skolverket if request.POST.get("kind") == "skolverket" else import_register
+        result = importer(request.user, upload.name or "upload.csv", upload.read())
+        context.update(problems=result.problems, duplicate=result.duplicate_of, imported=result.imported)
+        context["files"] = ImportedFile.objects.all()[:50]
+    return render(request, "imports/upload.html", context)

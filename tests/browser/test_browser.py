@@ -1,0 +1,163 @@
+"""End to end in Debian's Chromium: `likvard serve --demo` in a subprocess, driven by
+Playwright. Screenshots of the main pages go to tests/_artifacts/ (not committed)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(LIKVARD_HOME=str(home), LIKVARD_MODEL_DIR=str(Path(__file__).resolve().parents[2] / "models" / "stockholm-2024"))
+    log = (home / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "likvard.cli", "serve", "--demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/healthz", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise AssertionError((home / "serve.log").read_text())
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield b
+        b.close()
+
+
+def _login(page, url, username):
+    page.goto(url + "/konto/logga-in/")
+    page.get_by_label("Användarnamn").fill(username)
+    page.get_by_label("Lösenord").fill("demo")
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_load_state("networkidle")
+
+
+def test_the_principal_sees_only_rinkebyskolan_and_gets_404_elsewhere(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "/konto/logga-in/")
+    page.screenshot(path=str(ARTIFACTS / "login.png"), full_page=True)
+    _login(page, server, "rektor")
+    rows = page.locator("tbody th[scope=row]")
+    assert rows.count() == 1 and "Rinkebyskolan" in rows.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "schools-principal.png"), full_page=True)
+    rows.first.get_by_role("link").click()
+    page.screenshot(path=str(ARTIFACTS / "school-rinkebyskolan.png"), full_page=True)
+    page.get_by_role("link", name="Visa").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Resursfördelning 2024: Rinkebyskolan")
+    assert page.get_by_text("basbelopp").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "statement-rinkebyskolan.png"), full_page=True)
+    response = page.goto(server + "/skolor/52863414/berakning/2024/")
+    assert response.status == 404
+    assert "Sidan finns inte" in page.content()
+
+
+def test_the_controller_sees_every_school_and_the_reconciliation(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(page, server, "ekonom")
+    assert page.locator("tbody th[scope=row]").count() > 300
+    page.screenshot(path=str(ARTIFACTS / "schools-controller.png"))
+    page.get_by_role("link", name="Avstämning av potterna").click()
+    page.wait_for_load_state("networkidle")
+    assert "alla potter stämmer på öret" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "reconciliation.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Hela körningen som Excel").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+
+def test_keyboard_users_can_skip_to_the_content(server, browser):
+    page = browser.new_page()
+    _login(page, server, "rektor")
+    page.goto(server + "/skolor/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.outerHTML")
+    assert "Hoppa till innehållet" in focused, focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_the_controller_changes_the_base_amount_in_a_scenario_and_compares(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(page, server, "ekonom")
+    page.get_by_role("link", name="Modeller och scenarier").click()
+    page.get_by_label("Nytt scenario (kopia av modellen)").fill("Basbelopp 3 000 kr")
+    page.get_by_role("button", name="Skapa scenario").click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Nyckel (komponent.nyckel)").fill("socioeconomic.base_amount")
+    page.get_by_label("Nytt värde").fill("tre tusen")
+    page.get_by_role("button", name="Spara ändringen").click()
+    assert "inte ett belopp" in page.get_by_role("alert").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "scenario-error.png"), full_page=True)
+    page.get_by_label("Nytt värde").fill("3000")
+    page.get_by_role("button", name="Spara ändringen").click()
+    page.wait_for_load_state("networkidle")
+    assert "socioeconomic.base_amount=3000" in page.content()
+    page.get_by_role("button", name="Kör och jämför med modellen").click()
+    page.wait_for_load_state("networkidle", timeout=120_000)
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Jämförelse med modellen")
+    text = page.content()
+    assert "skolor får mer" in text and "skolor får mindre" in text
+    page.wait_for_selector("#chart svg .mark-symbol path", timeout=20_000)  # vega-embed drew the points
+    assert page.locator("#chart svg .mark-symbol path").count() > 100
+    page.screenshot(path=str(ARTIFACTS / "comparison.png"), full_page=False)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Ladda ner som Excel").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.get_by_role("link", name="Ändringslogg").click()
+    assert "socioeconomic.base_amount" in page.content()
+
+
+def test_an_import_with_errors_shows_them_and_imports_nothing(server, browser, tmp_path):
+    bad = tmp_path / "elever.csv"
+    bad.write_text("year,pupil_id,school_unit_code,school_form,grade,home_municipality\n2024,p1,37416253,gr,12,0180\n2024,p2,12345678,gr,7,0180\n", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(page, server, "ekonom")
+    page.get_by_role("link", name="Import").click()
+    page.get_by_label("Fil (CSV)").set_input_files(str(bad))
+    page.get_by_role("button", name="Kontrollera och importera").click()
+    page.wait_for_load_state("networkidle")
+    alert = page.locator("div[role=alert]").inner_text()
+    assert "ingenting har importerats" in alert and "ingen årskurs" in alert and "12345678" in alert
+    assert page.get_by_text("Inga ännu.").is_visible()  # nothing in the list of imported files
+    page.screenshot(path=str(ARTIFACTS / "import-errors.png"), full_page=True)

@@ -1,0 +1,110 @@
+"""Health, deploy checks, the pages' content, the API with personal tokens."""
+
+import os
+import subprocess
+import sys
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from typer.testing import CliRunner
+
+from likvard.web.accounts.models import ApiToken
+from likvard.web.allocation.models import AllocationRun
+from likvard.web.services import RINKEBYSKOLAN
+
+
+def test_healthz_says_ok(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.content == b"ok"
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("LIKVARD_DEMO", "LIKVARD_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env.update(LIKVARD_SECRET_KEY="x" * 20 + "production-secret-key-for-the-check-0123456789", LIKVARD_ALLOWED_HOSTS="likvard.example.se", LIKVARD_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "no issues" in out.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("LIKVARD_DEMO", "LIKVARD_DEBUG", "LIKVARD_SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env["LIKVARD_HOME"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "django", "check"], env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "LIKVARD_SECRET_KEY" in out.stderr
+
+
+def test_the_principal_sees_rinkebyskolan_and_its_statement(login, db):
+    client = login("principal")
+    page = client.get(reverse("schools:list")).content.decode()
+    assert "Rinkebyskolan" in page and page.count('scope="row"') == 1
+    statement = client.get(reverse("schools:statement", kwargs={"code": RINKEBYSKOLAN, "year": 2024})).content.decode()
+    assert "basbelopp" in statement and "Socioekonomisk ersättning" in statement
+    assert 'lang="sv"' in statement
+
+
+def test_the_statement_pdf_downloads(login, db):
+    response = login("principal").get(reverse("schools:statement_pdf", kwargs={"code": RINKEBYSKOLAN, "year": 2024}))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
+def test_the_controller_downloads_the_run_as_xlsx(login, db):
+    run = AllocationRun.objects.first()
+    response = login("controller").get(reverse("allocation:xlsx", kwargs={"run_id": run.pk}))
+    body = b"".join(response.streaming_content)
+    assert response.status_code == 200 and body[:2] == b"PK"  # a zip: xlsx
+
+
+def test_school_list_filters_by_operator_and_search(login, db):
+    client = login("controller")
+    page = client.get(reverse("schools:list"), {"q": "Rinkeby", "operator": "municipal"}).content.decode()
+    assert "Rinkebyskolan" in page and "Vasa Real" not in page
+
+
+def test_the_api_works_with_a_personal_token_and_keeps_only_its_hash(client, db):
+    user = get_user_model().objects.get(username="rektor")
+    result = CliRunner().invoke(__import__("likvard.cli", fromlist=["app"]).app, ["token", "rektor"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("lkv_")
+    assert not ApiToken.objects.filter(digest=token).exists()
+    assert ApiToken.objects.filter(user=user, digest=ApiToken.hash(token)).exists()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    schools = client.get("/api/v1/schools", **headers).json()
+    assert [s["school_unit_code"] for s in schools] == [RINKEBYSKOLAN]
+    st = client.get(f"/api/v1/schools/{RINKEBYSKOLAN}/statement?year=2024", **headers).json()
+    assert st["school_unit_code"] == RINKEBYSKOLAN and sum(ln["amount_ore"] for ln in st["lines"]) == st["total_ore"]
+    assert client.get("/api/v1/schools/52863414/statement?year=2024", **headers).status_code == 404
+    assert client.get("/api/v1/schools", HTTP_AUTHORIZATION="Bearer lkv_wrong").status_code == 401
+
+
+def test_the_openapi_document_lists_the_endpoints(client, db):
+    doc = client.get("/api/v1/openapi.json").json()
+    assert {"/api/v1/schools", "/api/v1/schools/{school_unit_code}", "/api/v1/schools/{school_unit_code}/statement", "/api/v1/allocation/runs/{run_id}/reconciliation"} <= set(doc["paths"])
+
+
+def test_the_reconciliation_api_matches_the_run(login, db):
+    run = AllocationRun.objects.first()
+    data = login("committee").get(f"/api/v1/allocation/runs/{run.pk}/reconciliation").json()
+    assert data["reconciled"] is True
+    socio = next(p for p in data["pots"] if p["id"] == "socioeconomic")
+    assert socio["distributed_ore"] == socio["amount_ore"] == 150_020_000_000
+
+
+def test_failed_logins_are_logged_without_the_password(client, db, caplog):
+    with caplog.at_level("WARNING", logger="likvard.security"):
+        client.post(reverse("login"), {"username": "rektor", "password": "fel-losenord-123"})
+    assert any("login failed" in r.getMessage() for r in caplog.records)
+    assert not any("fel-losenord-123" in r.getMessage() for r in caplog.records)
+
+
+def test_the_school_page_shows_expected_results_and_value_added(login, db):
+    page = login("principal").get(reverse("schools:detail", kwargs={"code": RINKEBYSKOLAN})).content.decode()
+    assert "Resultat jämfört med förväntat" in page and "Meritvärde" in page
+    assert "förväntat" in page and ("klart över förväntat" in page or "klart under förväntat" in page or "som förväntat" in page)
+    from likvard.web.allocation.models import ResultEstimate
+
+    row = ResultEstimate.objects.get(school_unit_code=RINKEBYSKOLAN, year=2024, outcome="merit_value")
+    assert f"{float(row.actual):.1f}".replace(".", ",") in page and f"{float(row.expected):.1f}".replace(".", ",") in page
+    lower, upper = float(row.lower), float(row.upper)
+    assert (row.flag == "clearly above") == (lower > 0) and (row.flag == "clearly below") == (upper < 0)
