@@ -38,10 +38,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(home: Path, port: int, workers: int = 0) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     env.update(LIKVARD_HOME=str(home), LIKVARD_MODEL_DIR=str(ROOT / "models" / "stockholm-2024"))
-    proc = subprocess.Popen([sys.executable, "-m", "likvard.cli", "serve", "--demo", "--port", str(port)], env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "likvard.cli", "serve", "--demo", "--port", str(port), "--workers", str(workers)], env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline:
         try:
@@ -119,19 +119,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--requests", type=int, default=25)
+    ap.add_argument("--workers", type=int, default=0, help="0 = Django's threaded development server; N = gunicorn with N processes")
     ap.add_argument("--think", type=float, default=0.5, help="mean seconds between a user's requests (0 = back to back)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         port = free_port()
-        proc = start_server(home, port)
+        proc = start_server(home, port, args.workers)
         try:
             base = f"http://127.0.0.1:{port}"
             api_token = token(home)
             base_t, base_e = load(base, args.users, args.requests, lambda i, j: (base + "/healthz", {}), args.think)
             page_t, page_e = load(base, args.users, args.requests, lambda i, j: (f"{base}/skolor/{CODES[(i + j) % len(CODES)]}/", {}), args.think)
             api_t, api_e = load(base, args.users, args.requests, lambda i, j: (f"{base}/api/v1/schools/{CODES[(i + j) % len(CODES)]}/statement?year=2024", {"Authorization": f"Bearer {api_token}"}), args.think)
-            print(f"{args.users} concurrent users, {args.requests} requests each, think time {args.think} s on average, Django runserver (threaded) on loopback, SQLite")
+            server = f"gunicorn, {args.workers} processes x 4 threads" if args.workers else "Django runserver (threaded)"
+            print(f"{args.users} concurrent users, {args.requests} requests each, think time {args.think} s on average, {server} on loopback, SQLite")
             b = describe("baseline /healthz", base_t, base_e)
             p = describe("school page", page_t, page_e)
             a = describe("statement API", api_t, api_e)

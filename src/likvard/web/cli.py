@@ -23,6 +23,14 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Ladda demokommunen och demoanvändarna (lösenord demo).")] = False,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="0 = Djangos trådade utvecklingsserver (demo); N > 0 = gunicorn med N processer (drift).",
+            min=0,
+        ),
+    ] = 0,
 ) -> None:
     """Migrera databasen, (med --demo) ladda demokommunen och starta webbservern."""
     _django(demo)
@@ -38,7 +46,36 @@ def serve(
         for username, role, scope in users:
             typer.echo(f"  {username:<15} {role:<11} {scope}")
     typer.echo(f"Likvärd körs på http://{host}:{port}/  (Ctrl-C avslutar)")
-    call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)
+    if workers:
+        _gunicorn(host, port, workers)
+    else:
+        call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)
+
+
+def _gunicorn(host: str, port: int, workers: int) -> None:
+    """The production server: gunicorn's pre-fork workers, each with a few threads.
+
+    Why several processes: Django renders pages in Python, so one process serves one page at a
+    time per core (the GIL); the threaded development server queues 20 busy users behind it
+    (docs/performance.md). Uses gunicorn's documented custom-application API.
+    """
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    from likvard.web.wsgi import application
+
+    connections.close_all()  # the workers are forked: none may inherit the parent's connection
+
+    class LikvardServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings = {"bind": f"{host}:{port}", "workers": workers, "threads": 4, "worker_class": "gthread", "accesslog": None, "timeout": 120}
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> object:
+            return application
+
+    LikvardServer().run()
 
 
 def token(username: Annotated[str, typer.Argument(help="Användaren som ska få en personlig API-nyckel.")]) -> None:
