@@ -18,7 +18,12 @@ Own grundskolor: 143, ≈ 77 400 pupils of whom ≈ 75 700 residents (school cho
 cohort has its published size (Antal elever; a shortfall is filled with pupils from
 neighbouring municipalities) and its published merit value (mean over pupils with merit ≥ 10)
 and vocational eligibility; for 2021–2023 the planned-educations series (2021/22 ↔ 2021 …)
-where published. Outcomes = background (the risk below) + ability + a school effect.
+where published. Outcomes = a moderate background effect (the interim logit below, scaled by
+``MERIT_BACKGROUND``) + the home small area's share of disadvantaged pupils + ability + a school
+effect. Families' need is pulled towards that of the 7–9 school they choose (which follows its
+published results; ``SCHOOL_PULL``) and small areas are sorted by need, so that the estimated
+index model (``likvard index --demo``) gives the residential and school environment positive
+weights, as SCB-style indices do.
 
 **Interim index** (until the index estimated from the register replaces it, see
 ``likvard.pipeline``): a fixed logistic risk of *not* becoming eligible,
@@ -27,8 +32,8 @@ pre-upper-secondary − 0.6·guardians tertiary + 0.8·economic assistance + 0.4
 0.12·(income decile − 5.5))``; school index = mean risk of the school's Stockholm-resident
 grundskola pupils / the municipality's mean risk of them × 100, per year, for schools with ≥ 10
 such pupils. With money per pupil = 2 000 kr + k·index and the 2024 pot (1 500.2 mnkr over
-102 360 pupils, average 14 656 kr), seed 1 gives ≈ 2 700 to ≈ 56 600 kr per pupil in 2024
-(index ≈ 6–431; seed 002: ~1 900–53 000).
+102 360 pupils, average 14 656 kr), seed 1 gives ≈ 2 800 to ≈ 61 400 kr per pupil in 2024
+(index ≈ 6–469; seed 002: ~1 900–53 000).
 """
 
 from __future__ import annotations
@@ -290,13 +295,13 @@ def _schools(rng: np.random.Generator) -> pl.DataFrame:
 
 
 def _need(schools: pl.DataFrame, results: dict[tuple[str, int], PublishedResult]) -> np.ndarray:
-    """A school's need 0–1: its district's, moved by its published merit value where known."""
+    """A school's need 0–1: from its published merit value where known, else its district's."""
     need = []
     for r in schools.iter_rows(named=True):
         base = DISTRICTS[r["district"]][2] if r["district"] else 0.35
         pub = results.get((r["school_unit_code"], 2024))
         if pub is not None and pub.merit is not None:
-            base = 0.5 * base + 0.5 * float(np.clip((275 - pub.merit) / 90, 0, 1))
+            base = float(np.clip((275 - pub.merit) / 90, 0, 1))
         need.append(base)
     return np.array(need)
 
@@ -310,13 +315,31 @@ def _top_k(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
 
 RISK_SCALE = 2.2
 RISK_INTERCEPT = -3.7
-MERIT_RISK = 220.0
-MERIT_ABILITY = 18.0
+#: Year-9 merit = 262 − MERIT_BACKGROUND × (the interim index's logit of the pupil's background)
+#: − AREA_EFFECT × (share of disadvantaged pupils in the home area) + MERIT_ABILITY × ability
+#: + noise + the school's calibration shift. The background effect is deliberately moderate:
+#: given the published results of Stockholm's high-need schools, only then is there room for a
+#: positive environment effect (at the interim formula's full strength the fitted index model
+#: gives the residential and school environment negative weights).
+MERIT_BACKGROUND = 5.0
+MERIT_ABILITY = 40.0
+AREA_EFFECT = 20.0
+#: Each family's need is pulled this far towards the need of the 7–9 school it will choose
+#: (which follows the school's published results), so that composition tracks published results.
+SCHOOL_PULL = 0.4
+#: Small areas: 12 per district; families sorted into them by need (with this much noise).
+AREAS_PER_DISTRICT = 12
+AREA_NOISE = 0.1
+
+
+def _logit(arrived_abroad: np.ndarray, recent: np.ndarray, edu: np.ndarray, assist: np.ndarray, single: np.ndarray, decile: np.ndarray) -> np.ndarray:
+    """The interim index's logit of not becoming eligible (module docstring)."""
+    logit: np.ndarray = RISK_INTERCEPT + RISK_SCALE * (1.1 * arrived_abroad + 0.9 * recent + 0.9 * (edu == 0) - 0.6 * (edu == 2) + 0.8 * assist + 0.4 * single - 0.12 * (decile - 5.5))
+    return logit
 
 
 def _risk(arrived_abroad: np.ndarray, recent: np.ndarray, edu: np.ndarray, assist: np.ndarray, single: np.ndarray, decile: np.ndarray) -> np.ndarray:
-    logit = RISK_INTERCEPT + RISK_SCALE * (1.1 * arrived_abroad + 0.9 * recent + 0.9 * (edu == 0) - 0.6 * (edu == 2) + 0.8 * assist + 0.4 * single - 0.12 * (decile - 5.5))
-    risk: np.ndarray = 1 / (1 + np.exp(-logit))
+    risk: np.ndarray = 1 / (1 + np.exp(-_logit(arrived_abroad, recent, edu, assist, single, decile)))
     return risk
 
 
@@ -354,19 +377,29 @@ def build(seed: int = 1) -> AllocationInput:
     home_district_i = rng.choice(len(DISTRICTS), n, p=_district_weights(schools, size))
     # each family's own need: its district's, spread so that every district is mixed
     d_need = np.clip(np.array([v[2] for v in DISTRICTS.values()])[home_district_i] + rng.normal(0, 0.22, n), 0, 1)
+    # --- 7–9 school choice (own district preferred, independents city-wide), then the family's
+    # need pulled towards that school's: schools with weak published results teach the most
+    # disadvantaged pupils, wherever they are
+    school_district = np.array([list(DISTRICTS).index(d) if d else -1 for d in district])
+    s79_i = _choose(rng, schools, home_district_i, school_district, size, need, lambda g: "9" in g, d_need)
+    d_need = np.clip((1 - SCHOOL_PULL) * d_need + SCHOOL_PULL * need[s79_i] + rng.normal(0, 0.1, n), 0, 1)
     foreign = rng.random(n) < 0.05 + 0.85 * d_need
     arrival_age = np.where(foreign & (rng.random(n) < 0.25 + 0.35 * d_need), rng.integers(1, 15, n), -1)  # −1: born in Sweden
     edu = np.where(rng.random(n) < 0.02 + 0.6 * d_need**1.5, 0, np.where(rng.random(n) < 0.8 - 0.7 * d_need, 2, 1))
     assist = rng.random(n) < 0.005 + 0.5 * d_need**2
     single = rng.random(n) < 0.12 + 0.3 * d_need
     decile = np.clip(np.round(rng.normal(8.6 - 7.0 * d_need, 1.5)), 1, 10).astype(int)
-    area_code = np.array([f"{i:02d}{j:02d}" for i, j in zip(home_district_i, rng.integers(0, 12, n), strict=True)])
+    # small areas: within its district, a family lives among families of similar need
+    sub = np.zeros(n, dtype=int)
+    key = d_need + rng.normal(0, AREA_NOISE, n)
+    for d in range(len(DISTRICTS)):
+        members = np.flatnonzero(home_district_i == d)
+        sub[members] = np.argsort(np.argsort(key[members], kind="stable"), kind="stable") * AREAS_PER_DISTRICT // max(members.size, 1)
+    area_code = np.array([f"{i:02d}{j:02d}" for i, j in zip(home_district_i, sub, strict=True)])
     girl = rng.random(n) < 0.49
     ability = rng.normal(0, 1, n)
-    # --- school choice per stage: own district preferred, independents city-wide
-    school_district = np.array([list(DISTRICTS).index(d) if d else -1 for d in district])
+    # --- F–6 school choice
     f6_i = _choose(rng, schools, home_district_i, school_district, size, need, lambda g: "F" in g or "1" in g, d_need)
-    s79_i = _choose(rng, schools, home_district_i, school_district, size, need, lambda g: "9" in g, d_need)
 
     gy_mask = form == "gy"
     gy_w = np.where(gy_mask, 1.0, 0.0)
@@ -745,7 +778,7 @@ def _calibrate_results(rng: np.random.Generator, pupils: pl.DataFrame, results: 
     others = pupils.filter(~((pl.col("school_form") == "gr") & (pl.col("grade") == "9")))
     arrival = nine["arrival_year"].fill_null(-1).to_numpy()
     year = nine["year"].to_numpy()
-    risk = _risk(
+    background = _logit(
         (arrival >= 0).astype(float),
         ((arrival >= 0) & (arrival >= year - 4)).astype(float),
         nine["guardian_education"].to_numpy(),
@@ -753,7 +786,15 @@ def _calibrate_results(rng: np.random.Generator, pupils: pl.DataFrame, results: 
         nine["single_guardian"].to_numpy().astype(float),
         nine["guardian_income_decile"].to_numpy().astype(float),
     )
-    base = 262 - MERIT_RISK * risk + MERIT_ABILITY * nine["_ability"].to_numpy() + rng.normal(0, 12, nine.height)
+    # the home area's share of disadvantaged pupils (low education or income decile 1–3), per year
+    residents = pupils.filter((pl.col("home_municipality") == STOCKHOLM) & (pl.col("school_form") == "gr")).with_columns(
+        ((pl.col("guardian_education") == 0) | (pl.col("guardian_income_decile") <= 3)).cast(pl.Float64).alias("_dis")
+    )
+    area_share = residents.group_by("year", "residential_area").agg(pl.col("_dis").mean().alias("_area_share"))
+    env = nine.select("year", "residential_area").join(area_share, on=["year", "residential_area"], how="left", maintain_order="left")
+    city = float(residents["_dis"].mean())  # type: ignore[arg-type]
+    area = env["_area_share"].fill_null(city).to_numpy()
+    base = 262 - MERIT_BACKGROUND * background - AREA_EFFECT * area + MERIT_ABILITY * nine["_ability"].to_numpy() + rng.normal(0, 12, nine.height)
     merit = base.copy()
     eligible = np.zeros(nine.height, dtype=bool)
     keys = list(zip(nine["school_unit_code"].to_list(), year.tolist(), strict=True))
