@@ -161,3 +161,62 @@ def test_an_import_with_errors_shows_them_and_imports_nothing(server, browser, t
     assert "ingenting har importerats" in alert and "ingen årskurs" in alert and "12345678" in alert
     assert page.get_by_text("Inga ännu.").is_visible()  # nothing in the list of imported files
     page.screenshot(path=str(ARTIFACTS / "import-errors.png"), full_page=True)
+
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]}
+
+
+def _axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA rules on the page as rendered (axe-playwright-python)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, options=WCAG_21_AA)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result.response["violations"]
+    ]
+
+
+def test_the_main_pages_pass_axe_wcag_21_aa(server, browser):
+    """Swedish public-sector law (DOS-lagen) requires WCAG 2.1 AA; axe-core checks what can be
+    checked automatically on every main page, for the roles that see it."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    found: dict[str, list[str]] = {}
+
+    def check(name: str, url: str | None = None) -> None:
+        if url is not None:
+            page.goto(server + url)
+        page.wait_for_load_state("networkidle")
+        violations = _axe_violations(page)
+        if violations:
+            found[name] = violations
+
+    check("login", "/konto/logga-in/")
+    _login(page, server, "ekonom")
+    check("schools", "/skolor/")
+    check("school", "/skolor/37416253/")
+    check("statement", "/skolor/37416253/berakning/2024/")
+    check("models", "/fordelning/modeller/")
+    page.get_by_label("Nytt scenario (kopia av modellen)").fill("Tillgänglighetskontroll")
+    page.get_by_role("button", name="Skapa scenario").click()
+    check("scenario")
+    page.get_by_role("button", name="Kör och jämför med modellen").click()
+    page.wait_for_load_state("networkidle", timeout=120_000)
+    page.wait_for_selector("#chart svg", timeout=20_000)
+    check("comparison")
+    page.goto(server + "/skolor/")
+    page.get_by_role("link", name="Avstämning av potterna").click()
+    check("reconciliation")
+    check("audit log", "/fordelning/logg/")
+    check("import", "/import/")
+    check("password change", "/konto/losenord/")
+    check("not found", "/skolor/00000000/")
+    page.goto(server + "/skolor/37416253/")
+    page.get_by_label("Språk").select_option("en")
+    page.get_by_role("button", name="Byt").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Results compared with expected").is_visible()
+    check("school (English)")
+    check("statement (English)", "/skolor/37416253/berakning/2024/")
+    assert not found, "\n".join(f"{k}: {v}" for k, vs in found.items() for v in vs)
