@@ -1,6 +1,7 @@
 """A school's statement as an A4 PDF."""
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -46,3 +47,9 @@ def test_statement_pdf_is_a4_and_carries_name_lines_and_total(tmp_path, data):
     assert "Momskompensation" in text  # the independent school's VAT line
     total = format_ore(s["total_ore"]).replace("\u00a0", " ")
     assert total in text.replace("\u00a0", " ")
+    # tagged PDF/UA: structure tree, language and the title shown instead of the file name
+    assert re.search(r"Tagged:\s+yes", info) and s["name"] in info
+    struct = subprocess.run(["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "H1 (block)" in struct and "Table (block)" in struct and "TH" in struct
+    meta = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, text=True, check=True).stdout
+    assert 'pdfuaid:part="1"' in meta
