@@ -9,9 +9,12 @@ and do not depend on input row order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -34,6 +37,8 @@ LINE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 
 #: Index values are turned into integer weights with this many decimals kept.
 INDEX_SCALE = 10_000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,9 +71,30 @@ class Context:
     index: pl.DataFrame
     decisions: pl.DataFrame  # this year's, joined to their pupils (join_decisions)
     rsu_groups: pl.DataFrame
-    placed: pl.DataFrame  # pupils in RSU groups
+    placed: pl.DataFrame  # pupils in RSU groups (pupil_id, school_unit_code, school_form, grade, rsu_group, special_group)
     school_cols: pl.DataFrame  # school_unit_code, operator, resource_school
-    upper_secondary: pl.DataFrame  # pupils in gy and gyan (merit-based pots read them)
+    upper_secondary: pl.DataFrame  # pupils in gy and gyan for the merit-based pots (school_unit_code, school_form, resident, merit_value_year9)
+    #: Intermediate tables several components need (the cells of one selection, band counts),
+    #: computed once per run by whichever component asks first (see ``shared``).
+    _shared: dict[Hashable, Future[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def shared(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, once per run and key: components run side by side on a thread pool,
+        so a second caller waits for the first caller's result instead of computing it again."""
+        with self._lock:
+            future = self._shared.get(key)
+            owner = future is None
+            if future is None:
+                future = self._shared[key] = Future()
+        if owner:
+            try:
+                future.set_result(compute())
+            except BaseException as exc:
+                future.set_exception(exc)
+                raise
+        result: T = future.result()
+        return result
 
 
 @dataclass(frozen=True)
@@ -95,12 +121,23 @@ def empty_lines() -> pl.DataFrame:
     return pl.DataFrame(schema=LINE_SCHEMA)
 
 
+def _selection(c: Component, residents: bool | None = None) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """What ``_select`` keeps: school forms, operators and whether only residents count."""
+    return (c.school_forms, c.operators, c.residents_only if residents is None else residents)
+
+
 def _select(c: Component, ctx: Context, *, residents: bool | None = None) -> pl.DataFrame:
-    """The cells a component applies to: its school forms, operators and (by default) residents."""
-    cond = pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators))
-    if c.residents_only if residents is None else residents:
-        cond = cond & pl.col("resident")
-    return ctx.cells.filter(cond)
+    """The cells a component applies to: its school forms, operators and (by default) residents.
+    Components with the same selection share one filtered table."""
+    forms, operators, only_residents = key = _selection(c, residents)
+
+    def select() -> pl.DataFrame:
+        cond = pl.col("school_form").is_in(list(forms)) & pl.col("operator").is_in(list(operators))
+        if only_residents:
+            cond = cond & pl.col("resident")
+        return ctx.cells.filter(cond)
+
+    return ctx.shared(("select", *key), select)
 
 
 def flag_column(c: Component) -> str:
@@ -174,10 +211,20 @@ def _band_counts(cells: pl.DataFrame, bands: tuple[Band, ...]) -> pl.DataFrame:
     return (
         joined.with_columns(count.alias("_count"))
         .group_by(["school_unit_code", "band"])
-        .agg(pl.col("_count").sum().cast(pl.Int64).alias("n"), pl.col("rate_ore").first(), pl.col("band_label").first())
+        .agg(
+            pl.col("_count").sum().cast(pl.Int64).alias("n"),
+            pl.col("rate_ore").first(),
+            pl.col("band_label").first(),
+            pl.col("operator").first(),  # one per school
+        )
         .filter(pl.col("n") > 0)
         .sort(["school_unit_code", "band"])
     )
+
+
+def _selected_band_counts(c: Component, ctx: Context) -> pl.DataFrame:
+    """``_band_counts`` of a per-pupil component's own selection (shared with its share_of)."""
+    return ctx.shared(("bands", *_selection(c), c.bands), lambda: _band_counts(_select(c, ctx), c.bands))
 
 
 def _sorted_apportion(pot: int, df: pl.DataFrame, weight: str, key: str = "school_unit_code") -> pl.Series:
@@ -219,7 +266,7 @@ def per_pupil(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
                 f"{c.file}, komponent {c.id!r}, nyckel 'rates': programmet "
                 f"{missing['programme'][0]!r} (skola {missing['school_unit_code'][0]}) saknar pris i prislistan"
             )
-    counts = _band_counts(cells, c.bands)
+    counts = _selected_band_counts(c, ctx)
     lines = counts.select(
         "school_unit_code",
         pl.lit(c.id).alias("component"),
@@ -236,8 +283,9 @@ def share_of(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     """Own schools are paid a share of the standard amount; the rest is kept centrally for
     premises, administration, IT and principals' salaries (at least 71 %, L3423–3425, L3917)."""
     base = ctx.model.component(c.of)
-    cells = _select(base, ctx).filter(pl.col("operator").is_in(list(c.operators)))
-    counts = _band_counts(cells, base.bands)
+    # the operator is the school's, so counting first and then keeping c's operators is the
+    # same as counting c's operators' cells
+    counts = _selected_band_counts(base, ctx).filter(pl.col("operator").is_in(list(c.operators)))
     kept = Decimal(1) - c.share
     rates = {b.label: -scale_ore(b.amount_ore, kept) for b in base.bands}
     kept_pct = format_percent(kept)
@@ -264,10 +312,11 @@ def index_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         ctx.schools.select("school_unit_code", "operator", "district", "municipality_code"), on="school_unit_code", how="left"
     ).sort("school_unit_code")
     years = list(range(ctx.year - c.moving_average_years + 1, ctx.year + 1))
-    idx = (
-        ctx.index.filter(pl.col("year").is_in(years) & (pl.col("pupils") >= c.min_pupils) & pl.col("index").is_not_null())
+    idx = ctx.shared(
+        ("index", tuple(years), c.min_pupils),
+        lambda: ctx.index.filter(pl.col("year").is_in(years) & (pl.col("pupils") >= c.min_pupils) & pl.col("index").is_not_null())
         .group_by("school_unit_code")
-        .agg(pl.col("index").mean().alias("index_ma"), pl.col("year").min().alias("first_year"), pl.col("year").max().alias("last_year"), pl.len().alias("index_years"))
+        .agg(pl.col("index").mean().alias("index_ma"), pl.col("year").min().alias("first_year"), pl.col("year").max().alias("last_year"), pl.len().alias("index_years")),
     )
     counts = counts.join(idx, on="school_unit_code", how="left")
     inside = pl.col("municipality_code") == ctx.model.municipality
@@ -678,7 +727,7 @@ def charge(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
             & pl.col("school_forms").str.contains(f"(^|,)({forms})(,|$)")
             & pl.col("employees").is_not_null()
             & (pl.col("employees") > 0)
-            & pl.col("school_unit_code").is_in(ctx.cells["school_unit_code"].unique().to_list())
+            & pl.col("school_unit_code").is_in(ctx.shared(("cell schools",), lambda: ctx.cells["school_unit_code"].unique().to_list()))
         ).sort("school_unit_code")
         frames.append(
             staff.select(
@@ -699,15 +748,15 @@ def merit_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     """Upper secondary: a pot shared by pupils weighted by their year-9 merit value, lower
     merit weighing more (socioeconomic money 98.4 mnkr and strukturtillägg 20 mnkr,
     L3855–3870). A pupil without a merit value weighs as the lowest band."""
-    source = ctx.upper_secondary if set(c.school_forms) <= {"gy", "gyan"} else ctx.pupils
-    pupils = source.filter(pl.col("school_form").is_in(list(c.school_forms)))
-    if c.residents_only:
-        pupils = pupils.filter(pl.col("resident"))
-    pupils = (
-        pupils.select("school_unit_code", "merit_value_year9")
-        .join(ctx.school_cols, on="school_unit_code", how="left")
-        .filter(pl.col("operator").is_in(list(c.operators)))
-    )
+
+    def merit_pupils() -> pl.DataFrame:  # shared by the merit pots with the same forms and residence rule
+        source = ctx.upper_secondary if set(c.school_forms) <= {"gy", "gyan"} else ctx.pupils
+        pupils = source.filter(pl.col("school_form").is_in(list(c.school_forms)))
+        if c.residents_only:
+            pupils = pupils.filter(pl.col("resident"))
+        return pupils.select("school_unit_code", "merit_value_year9").join(ctx.school_cols, on="school_unit_code", how="left")
+
+    pupils = ctx.shared(("merit", c.school_forms, c.residents_only), merit_pupils).filter(pl.col("operator").is_in(list(c.operators)))
     weight: pl.Expr = pl.lit(0, dtype=pl.Int64)
     for band in reversed(c.merit_bands):
         weight = pl.when(pl.col("merit_value_year9") < float(band.below)).then(pl.lit(int(band.weight * 1000))).otherwise(weight)
