@@ -23,6 +23,11 @@ from likvard.engine.stats.logistic import LogisticFit, fit_logistic
 
 HOME = "0180"
 MIN_PUPILS = 10
+#: The index and its moving average are rounded to this many decimals. Why: Polars' parallel
+#: aggregations may add the same risks in a different order from one process to the next, so
+#: the last bits of an unrounded index vary between runs; the allocation must not (money is
+#: apportioned by these weights, and a run must be reproducible to the öre and the byte).
+INDEX_DECIMALS = 6
 #: "Arrived recently": immigrated fewer than this many years before the register year.
 RECENT_YEARS = 4
 
@@ -278,6 +283,7 @@ def school_index(
     moving_average = mean of the indices the school has among the year and the two before
     (years the school lacks are skipped, not counted as zero). quartile: per year, on the
     moving average, cut at the schools' quartiles (each school counts once; 4 = highest).
+    Both figures are rounded to ``INDEX_DECIMALS`` so that every run gives the same bytes.
     """
     wanted = sorted(set(int(y) for y in years) | {int(y) - k for y in years for k in (1, 2)})
     res = _residents(pupils, model.home_municipality).filter(pl.col("year").is_in(wanted))
@@ -292,7 +298,7 @@ def school_index(
             on="year",
         )
         .filter(pl.col("pupils") >= MIN_PUPILS)
-        .with_columns((pl.col("risk") / pl.col("municipal") * 100.0).alias("index"))
+        .with_columns((pl.col("risk") / pl.col("municipal") * 100.0).round(INDEX_DECIMALS).alias("index"))
         .sort("school_unit_code", "year")
     )
     lagged = [
@@ -304,7 +310,7 @@ def school_index(
     moving = (
         pl.concat(lagged)
         .group_by("school_unit_code", "year")
-        .agg(pl.col("lag").mean().alias("moving_average"))
+        .agg(pl.col("lag").sort().mean().round(INDEX_DECIMALS).alias("moving_average"))
     )
     out = (
         per_year.filter(pl.col("year").is_in([int(y) for y in years]))
