@@ -59,3 +59,61 @@ def test_a_model_can_be_copied_to_a_new_year_and_running_it_without_a_register_s
     page = client.post(reverse("allocation:scenario", kwargs={"scenario_id": scenario.pk}), {"action": "run"})
     assert page.status_code == 200 and "inga elever för år 2025" in page.content.decode()
     assert AuditEntry.objects.filter(action="create_scenario", after__year=2025).exists()
+
+
+def _amount_form(page: str) -> dict[str, str]:
+    """The amounts form's fields as a browser would post them (name → value)."""
+    import html
+    import re
+
+    return {html.unescape(m.group(1)): html.unescape(m.group(2)) for m in re.finditer(r'name="(amount:[^"]+)" value="([^"]*)"', page)}
+
+
+def test_the_amounts_form_lists_every_component_with_its_source_and_saves_changes_together(login, db):
+    scenario = Scenario.objects.create(name="Belopp", year=2024, overrides=[])
+    url = reverse("allocation:scenario", kwargs={"scenario_id": scenario.pk})
+    client = login("controller")
+    page = client.get(url).content.decode()
+    fields = _amount_form(page)
+    assert fields["amount:mother_tongue.amount"] == "11 486 kr"
+    assert fields["amount:socioeconomic.base_amount"] == "2 000 kr"
+    assert fields["amount:standard_amount.rates.0.amount"] == "95 000 kr"
+    assert fields["amount:profile_grants.grants.2.amount"] == "8,8 mnkr"  # Kungliga Svenska Balettskolan
+    assert "L3611–3614" in page and "<legend>Modersmålsersättning" in page  # the source citation
+    assert '<label for="f-mother_tongue-amount">' in page
+    audit_before = AuditEntry.objects.count()
+    fields["amount:mother_tongue.amount"] = "12 000 kr"
+    fields["amount:standard_amount.rates.0.amount"] = " 96 000  kr "
+    response = client.post(url, {**fields, "action": "amounts"})
+    assert response.status_code == 302
+    scenario.refresh_from_db()
+    assert sorted(scenario.overrides) == ["mother_tongue.amount=12 000 kr", "standard_amount.rates.0.amount=96 000 kr"]
+    assert AuditEntry.objects.count() == audit_before + 2
+    page = client.get(url).content.decode()
+    assert _amount_form(page)["amount:mother_tongue.amount"] == "12 000 kr" and "ändrat" in page
+
+
+def test_one_bad_amount_saves_none_and_marks_the_field(login, db):
+    scenario = Scenario.objects.create(name="Fel", year=2024, overrides=[])
+    url = reverse("allocation:scenario", kwargs={"scenario_id": scenario.pk})
+    client = login("controller")
+    fields = _amount_form(client.get(url).content.decode())
+    fields["amount:mother_tongue.amount"] = "12 000 kr"  # valid, but must not be saved alone
+    fields["amount:socioeconomic.base_amount"] = "−5 kr"
+    audit_before = AuditEntry.objects.count()
+    page = client.post(url, {**fields, "action": "amounts"})
+    text = page.content.decode()
+    assert page.status_code == 200 and 'role="alert"' in text and "socioeconomic" in text
+    assert 'id="f-socioeconomic-base_amount" name="amount:socioeconomic.base_amount" value="−5 kr" inputmode="decimal" autocomplete="off" aria-invalid="true"' in text
+    scenario.refresh_from_db()
+    assert scenario.overrides == [] and AuditEntry.objects.count() == audit_before
+    unchanged = client.post(url, {**_amount_form(client.get(url).content.decode()), "action": "amounts"})
+    assert "Inga belopp ändrades." in unchanged.content.decode()
+
+
+def test_only_model_editors_may_post_amounts(login, db):
+    scenario = Scenario.objects.create(name="Skydd", year=2024, overrides=[])
+    url = reverse("allocation:scenario", kwargs={"scenario_id": scenario.pk})
+    assert login("analyst").post(url, {"amount:mother_tongue.amount": "1 kr", "action": "amounts"}).status_code == 403
+    scenario.refresh_from_db()
+    assert scenario.overrides == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from likvard.web.accounts.models import Profile
 from likvard.web.allocation.models import (
@@ -121,7 +123,7 @@ def create_scenario(user: Any, name: str, year: int) -> Scenario:
 def _current_value(model: Any, key: str) -> Any:
     component, _, rest = key.partition(".")
     for doc in model.raw.values():
-        for comp in doc.get("component", []):
+        for comp in [*doc.get("component", []), *doc.get("frame", [])]:
             if comp.get("id") == component:
                 value: Any = comp
                 for part in rest.split("."):
@@ -135,19 +137,101 @@ def _current_value(model: Any, key: str) -> Any:
     return None
 
 
-@transaction.atomic
+#: The keys of a model file that hold amounts or shares a controller changes in a scenario,
+#: with their labels in the interface (docs/model-format.md lists them all).
+AMOUNT_KEYS = {
+    "amount": gettext_lazy("Belopp"),
+    "base_amount": gettext_lazy("Basbelopp per elev"),
+    "budget": gettext_lazy("Budget"),
+    "per_pupil": gettext_lazy("Per elev"),
+    "per_employee": gettext_lazy("Per anställd"),
+    "deduction_max": gettext_lazy("Högsta avdrag"),
+    "deduction_share": gettext_lazy("Avdragets andel"),
+    "min_share": gettext_lazy("Lägsta andel"),
+    "share": gettext_lazy("Andel"),
+    "surcharge": gettext_lazy("Påslag"),
+    "vat_rate": gettext_lazy("Momssats"),
+}
+
+
+@dataclass(frozen=True)
+class AmountField:
+    """One amount of the model as a form field: ``key`` is the override path."""
+
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class AmountGroup:
+    """A component's (or a frame's) amounts, with its source citation."""
+
+    id: str
+    label: str
+    source: str
+    illustrative: bool
+    fields: list[AmountField]
+
+
+def _shown(value: Any) -> str:
+    return " ".join(str(value).replace("\u00a0", " ").split())
+
+
+def editable_amounts(model: Any) -> list[AmountGroup]:
+    """Every amount and share in the model, grouped by component, in file order.
+
+    Why generic: the form must cover every rule of the model file, including components a
+    municipality adds, without a form class per component kind. Items of lists (grade bands,
+    grants, premiums) are labelled by their own label, school or grades.
+    """
+    groups = []
+    for doc in model.raw.values():
+        for comp in [*doc.get("frame", []), *doc.get("component", [])]:
+            cid = comp.get("id", "")
+            fields: list[AmountField] = []
+            for key, value in comp.items():
+                if key in AMOUNT_KEYS and isinstance(value, str | int | float) and not isinstance(value, bool):
+                    fields.append(AmountField(f"{cid}.{key}", str(AMOUNT_KEYS[key]), _shown(value)))
+                elif isinstance(value, list):
+                    for i, item in enumerate(value):
+                        if not isinstance(item, dict):
+                            continue
+                        name = item.get("label") or item.get("school") or item.get("grades") or item.get("programme") or f"{key} {i + 1}"
+                        for ikey, ivalue in item.items():
+                            if ikey in AMOUNT_KEYS and isinstance(ivalue, str | int | float) and not isinstance(ivalue, bool):
+                                fields.append(AmountField(f"{cid}.{key}.{i}.{ikey}", f"{name}: {str(AMOUNT_KEYS[ikey]).lower()}", _shown(ivalue)))
+            if fields:
+                groups.append(AmountGroup(cid, comp.get("label", cid), comp.get("source", ""), bool(comp.get("illustrative")), fields))
+    return groups
+
+
+def changed_amounts(model: Any, posted: dict[str, str]) -> dict[str, str]:
+    """The posted amounts that differ from the model's (whitespace ignored), by key."""
+    current = {f.key: f.value for g in editable_amounts(model) for f in g.fields}
+    return {k: _shown(v) for k, v in posted.items() if k in current and _shown(v) != current[k]}
+
+
 def set_model_value(user: Any, scenario: Scenario, key: str, value: str) -> None:
-    """Change one key of a scenario's model. Raises ModelError (the CLI's messages) when the
-    changed model is not valid; then nothing is saved."""
+    """Change one key of a scenario's model (see ``set_model_values``)."""
+    set_model_values(user, scenario, {key.strip(): value.strip()})
+
+
+@transaction.atomic
+def set_model_values(user: Any, scenario: Scenario, changes: dict[str, str]) -> None:
+    """Change keys of a scenario's model, all or none. Raises ModelError (the CLI's messages)
+    when the changed model is not valid; then nothing is saved. One audit entry per key."""
     from likvard.engine.allocation import with_overrides
 
-    key, value = key.strip(), value.strip()
+    changes = {k.strip(): v.strip() for k, v in changes.items()}
     before_model = scenario_model(scenario)
-    with_overrides(before_model, [f"{key}={value}"])  # validate first: raises ModelError
-    before = _current_value(before_model, key)
-    scenario.overrides = [o for o in scenario.overrides if o.partition("=")[0] != key] + [f"{key}={value}"]
+    with_overrides(before_model, [f"{k}={v}" for k, v in changes.items()])  # validate first
+    kept = [o for o in scenario.overrides if o.partition("=")[0] not in changes]
+    scenario.overrides = kept + [f"{k}={v}" for k, v in changes.items()]
     scenario.save(update_fields=["overrides"])
-    AuditEntry.objects.create(user=user, action="set_value", target=f"scenario {scenario.pk}: {key}", before={"value": before}, after={"value": value})
+    for key, value in changes.items():
+        before = _current_value(before_model, key)
+        AuditEntry.objects.create(user=user, action="set_value", target=f"scenario {scenario.pk}: {key}", before={"value": before}, after={"value": value})
 
 
 @transaction.atomic

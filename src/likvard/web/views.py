@@ -234,11 +234,35 @@ def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
         _deny(request, "scenario")
     from likvard.engine.allocation import ModelError
     from likvard.web.allocation.models import Scenario
-    from likvard.web.services import run_scenario, scenario_model, set_model_value
+    from likvard.web.services import (
+        changed_amounts,
+        editable_amounts,
+        run_scenario,
+        scenario_model,
+        set_model_value,
+        set_model_values,
+    )
 
     scenario = get_object_or_404(Scenario, pk=scenario_id)
     error = ""
-    if request.method == "POST":
+    error_key = ""
+    notice = ""
+    posted: dict[str, str] = {}
+    if request.method == "POST" and request.POST.get("action") == "amounts":
+        if not _may_edit_models(request.user):
+            _deny(request, "edit scenario")
+        posted = {k.removeprefix("amount:"): v for k, v in request.POST.items() if k.startswith("amount:")}
+        changes = changed_amounts(scenario_model(scenario), posted)
+        if not changes:
+            notice = gettext("Inga belopp ändrades.")
+        else:
+            try:
+                set_model_values(request.user, scenario, changes)
+                return redirect("allocation:scenario", scenario_id=scenario.pk)
+            except ModelError as exc:
+                error = str(exc)
+                error_key = ".".join(p for p in (exc.component, exc.key.replace("[", ".").replace("]", "")) if p)
+    elif request.method == "POST":
         if not _may_edit_models(request.user):
             _deny(request, "edit scenario")
         if request.POST.get("action") == "run":
@@ -257,6 +281,17 @@ def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
                 error = str(exc)
     model = scenario_model(scenario)
     socio = model.component("socioeconomic") if any(c.id == "socioeconomic" for c in model.components) else None
+    changed = {o.partition("=")[0] for o in scenario.overrides}
+    groups = [
+        {
+            "group": g,
+            "fields": [
+                {"f": f, "name": f"amount:{f.key}", "id": "f-" + f.key.replace(".", "-"), "value": posted.get(f.key, f.value), "changed": f.key in changed, "invalid": bool(error_key) and f.key == error_key}
+                for f in g.fields
+            ],
+        }
+        for g in editable_amounts(model)
+    ]
     return render(
         request,
         "allocation/scenario.html",
@@ -264,6 +299,10 @@ def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
             "scenario": scenario,
             "model": model,
             "error": error,
+            "notice": notice,
+            "groups": groups,
+            "amounts_error": bool(posted) and bool(error),
+            "error_field": next((x["id"] for g in groups for x in g["fields"] if x["invalid"]), ""),
             "key": request.POST.get("key", "socioeconomic.base_amount"),
             "value": request.POST.get("value", ""),
             "base_amount": format_ore(socio.base_amount_ore) if socio else "",
