@@ -212,3 +212,16 @@ def test_property_equal_terms_the_same_pupil_brings_the_same_money_apart_from_va
     assert fixed["88888881"] == fixed["88888882"] > 0
     vat = result.lines.filter(pl.col("component") == "vat_compensation")
     assert "88888882" in vat["school_unit_code"].to_list() and "88888881" not in vat["school_unit_code"].to_list()
+
+
+def test_rsu_transfers_name_the_host_school_even_with_braces_in_its_name(model, register):
+    """A school reading its statement must see where its pupils are placed, by name; a name
+    with braces must not break the explanation's template."""
+    hosts = set(register.rsu_groups["host_school_unit_code"].to_list())
+    schools = register.schools.with_columns(
+        pl.when(pl.col("school_unit_code").is_in(list(hosts))).then(pl.lit("Skola {värd}")).otherwise(pl.col("name")).alias("name")
+    )
+    data = run(model, AllocationInput(register.pupils, schools, register.index, register.decisions, register.rsu_groups)).to_dict()
+    texts = [ln["explanation"] for s in data["schools"] for ln in s["lines"] if ln["component"] == "rsu_pool" and "RSU-grupp på" in ln["explanation"]]
+    assert texts, "the synthetic register places pupils in RSU groups at other schools"
+    assert all("på Skola {värd} (" in t and t.endswith(")") for t in texts)

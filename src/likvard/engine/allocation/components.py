@@ -647,6 +647,17 @@ def pooled_premium(c: Component, ctx: Context, done: dict[str, Output]) -> Outpu
         out = fee.group_by(["school_unit_code", "host_school_unit_code"]).agg(
             pl.len().alias("n"), pl.col("money_ore").sum(), pl.col("grant_ore").sum(), pl.col("fee_ore").sum()
         )
+        # the host school by name in the explanation; braces escaped for str.format in explain()
+        hosts = ctx.schools.select(
+            pl.col("school_unit_code").alias("host_school_unit_code"),
+            pl.concat_str([pl.col("name"), pl.lit(" ("), pl.col("school_unit_code"), pl.lit(")")])
+            .str.replace_all("{", "{{", literal=True)
+            .str.replace_all("}", "}}", literal=True)
+            .alias("host_label"),
+        )
+        out = out.join(hosts, on="host_school_unit_code", how="left").with_columns(
+            pl.coalesce("host_label", "host_school_unit_code").alias("host_label")
+        )
         for col, what in (("money_ore", "skolpeng"), ("grant_ore", "RSU-bidrag"), ("fee_ore", "RSU-avgift")):
             give = out.filter(pl.col(col) != 0)
             frames.append(
@@ -657,7 +668,7 @@ def pooled_premium(c: Component, ctx: Context, done: dict[str, Output]) -> Outpu
                     pl.col("n").cast(pl.Float64).alias("quantity"),
                     pl.lit(None, dtype=pl.Int64).alias("rate_ore"),
                     (-pl.col(col)).alias("amount_ore"),
-                    pl.concat_str([pl.lit(f"{what} för {{q}} elever placerade i RSU på "), pl.col("host_school_unit_code")]).alias("template"),
+                    pl.concat_str([pl.lit(f"{what} för {{q}} elever i RSU-grupp på "), pl.col("host_label")]).alias("template"),
                 )
             )
             frames.append(
