@@ -137,19 +137,26 @@ def valueadded_json(fit: Any) -> dict[str, Any]:
 
 def _pupils(demo: bool, data: Path | None) -> pl.DataFrame:
     """The demo municipality's register, or a register directory in the import format."""
+    return _register(demo, data)[0]
+
+
+def _register(demo: bool, data: Path | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pupils and schools of the demo municipality or of a register directory."""
     if demo == (data is not None):
         raise _fail("give either --demo or --data DIR (a register in the import format, docs/formats.md)")
     if data is not None:
         from likvard.data.register import InputError, read_dir
 
         try:
-            return read_dir(data).pupils
+            register = read_dir(data)
         except InputError as err:
             shown = "; ".join(str(p) for p in err.problems[:10])
             raise _fail(f"{len(err.problems)} problems in the input, nothing was computed: {shown}") from None
+        return register.pupils, register.schools
     from likvard.data.demo import build
 
-    return build().pupils
+    inputs = build()
+    return inputs.pupils, inputs.schools
 
 
 def _frame_rows(df: pl.DataFrame) -> list[dict[str, Any]]:
@@ -196,13 +203,22 @@ def expected(
     year: Annotated[int, typer.Option(help="register year")] = 2024,
     adjust: Annotated[str, typer.Option(help="none, bonferroni or holm")] = "none",
     json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
+    charts: Annotated[Path | None, typer.Option("--charts", help="write the charts as SVG into this directory")] = None,
+    area: Annotated[str | None, typer.Option(help="school area to highlight in the actual-vs-expected charts")] = None,
+    language: Annotated[str, typer.Option(help="language of the charts: sv or en")] = "sv",
 ) -> None:
     """Expected results and value added per school (merit value and eligibility)."""
+    from likvard.engine.stats.charts import TEXTS
     from likvard.engine.stats.expected import expected_results
 
     if adjust not in ("none", "bonferroni", "holm"):
         raise _fail(f"--adjust must be none, bonferroni or holm, not {adjust!r}")
-    pupils = _pupils(demo, data)
+    if language not in TEXTS:
+        raise _fail(f"--language must be sv or en, not {language!r}")
+    pupils, schools = _register(demo, data)
+    if area is not None and area not in set(schools.get_column("area").drop_nulls().to_list()):
+        known = ", ".join(sorted(set(schools.get_column("area").drop_nulls().to_list())))
+        raise _fail(f"--area {area!r} is not a school area in the school list (known: {known})")
     try:
         result = expected_results(pupils, year, adjust=adjust)  # type: ignore[arg-type]
     except StatsInputError as err:
@@ -219,6 +235,27 @@ def expected(
         }
         json_out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
         typer.echo(f"wrote {json_out}")
+    if charts is not None:
+        for path in _write_charts(result.table, schools, charts, area, language):
+            typer.echo(f"wrote {path}")
+
+
+def _write_charts(table: pl.DataFrame, schools: pl.DataFrame, out: Path, area: str | None, language: str) -> list[Path]:
+    """Both charts for both outcomes as SVG (value added with intervals; actual vs expected)."""
+    from likvard.engine.stats.charts import actual_expected_spec, caterpillar_spec, render
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for outcome in ("merit_value", "eligible_vocational"):
+        specs = {
+            f"value-added-{outcome}.svg": caterpillar_spec(table, outcome=outcome, schools=schools, language=language),  # type: ignore[arg-type]
+            f"actual-expected-{outcome}.svg": actual_expected_spec(table, outcome=outcome, schools=schools, area=area, language=language),  # type: ignore[arg-type]
+        }
+        for name, spec in specs.items():
+            path = out / name
+            path.write_text(str(render(spec, "svg")), encoding="utf-8")
+            written.append(path)
+    return written
 
 
 def register(app: typer.Typer) -> None:

@@ -46,3 +46,15 @@ def test_actual_vs_expected_names_the_highlighted_area_only(results_and_schools)
     assert not any(f">{n}<" in svg for n in outside)
     png = render(spec, "png")
     assert isinstance(png, bytes) and png[:4] == b"\x89PNG"
+
+
+def test_charts_speak_swedish_when_asked(results_and_schools) -> None:
+    result, schools = results_and_schools
+    svg = render(caterpillar_spec(result.table, schools=schools, language="sv"), "svg")
+    assert "Förädlingsvärde, meritvärde (95 % intervall)" in svg and "klart över förväntat" in svg
+    assert "clearly" not in svg and "value added" not in svg
+    svg2 = render(actual_expected_spec(result.table, outcome="eligible_vocational", schools=schools, area="Område 1", language="sv"), "svg")
+    assert "Faktiskt och förväntat behörighet till yrkesprogram, Område 1 markerat" in svg2
+    assert "förväntat behörighet till yrkesprogram" in svg2 and "expected" not in svg2
+    with pytest.raises(Exception, match="language"):
+        caterpillar_spec(result.table, schools=schools, language="de")  # type: ignore[arg-type]

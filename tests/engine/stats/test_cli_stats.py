@@ -114,8 +114,14 @@ def test_index_and_expected_commands_run_on_the_demo(tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     assert doc["schools"] and {"index", "moving_average", "quartile"} <= set(doc["schools"][0])
     out2 = tmp_path / "expected.json"
-    res = run("expected", "--demo", "--year", "2024", "--json", str(out2))
+    area = "Grundskoleområde 1 (Rinkeby-Kista, Spånga-Tensta)"
+    res = run("expected", "--demo", "--year", "2024", "--json", str(out2), "--charts", str(tmp_path / "charts"), "--area", area)
     assert res.exit_code == 0, res.output
+    charts = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "charts").glob("*.svg")}
+    assert set(charts) == {f"{kind}-{o}.svg" for kind in ("value-added", "actual-expected") for o in ("merit_value", "eligible_vocational")}
+    assert "Rinkebyskolan" in charts["value-added-merit_value.svg"] and "klart" in charts["value-added-merit_value.svg"]
+    scatter = charts["actual-expected-merit_value.svg"]
+    assert f"{area} markerat" in scatter and ">Rinkebyskolan<" in scatter and ">Hagsätraskolan<" not in scatter  # only the area is named
     doc = json.loads(out2.read_text())
     assert {r["outcome"] for r in doc["schools"]} == {"merit_value", "eligible_vocational"}
     rows = [r for r in doc["schools"] if not r["suppressed"]]
@@ -159,3 +165,10 @@ def test_index_reads_a_register_directory_like_the_allocation(tmp_path: Path) ->
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     both = run("index", "--demo", "--data", str(tmp_path / "data"))
     assert both.exit_code == 2
+
+
+def test_expected_refuses_an_unknown_area_before_fitting(tmp_path: Path) -> None:
+    pytest.importorskip("likvard.data.demo")
+    res = run("expected", "--demo", "--charts", str(tmp_path / "c"), "--area", "Område 99")
+    assert res.exit_code == 2 and "Område 99" in res.output and "Grundskoleområde 1" in res.output
+    assert not (tmp_path / "c").exists()

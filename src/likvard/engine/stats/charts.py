@@ -14,11 +14,63 @@ import polars as pl
 from likvard.engine.stats.errors import StatsInputError
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-FLAG_COLOURS = {
-    "domain": ["clearly below", "as expected", "clearly above"],
-    "range": ["#c0392b", "#7f8c8d", "#1f77b4"],
+FLAGS = ("clearly below", "as expected", "clearly above")
+COLOURS = ["#c0392b", "#5f6b73", "#1f5fa0"]  # ≥ 3:1 against white (WCAG 1.4.11)
+Language = Literal["en", "sv"]
+#: Every word a chart shows, per language (the interface is Swedish, English on request).
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "merit_value": "merit value",
+        "eligible_vocational": "eligible (vocational)",
+        "clearly below": "clearly below",
+        "as expected": "as expected",
+        "clearly above": "clearly above",
+        "va_title": "Value added, {label} (95 % intervals)",
+        "va_axis": "value added ({label})",
+        "ae_title": "Actual and expected {label}",
+        "ae_area": ", area {area} highlighted",
+        "expected": "expected {label}",
+        "actual": "actual {label}",
+        "school": "school",
+        "area": "area",
+        "pupils": "pupils",
+        "lower": "lower",
+        "upper": "upper",
+        "value_added": "value added",
+        "assessment": "assessment",
+    },
+    "sv": {
+        "merit_value": "meritvärde",
+        "eligible_vocational": "behörighet till yrkesprogram",
+        "clearly below": "klart under förväntat",
+        "as expected": "som förväntat",
+        "clearly above": "klart över förväntat",
+        "va_title": "Förädlingsvärde, {label} (95 % intervall)",
+        "va_axis": "förädlingsvärde ({label})",
+        "ae_title": "Faktiskt och förväntat {label}",
+        "ae_area": ", {area} markerat",
+        "expected": "förväntat {label}",
+        "actual": "faktiskt {label}",
+        "school": "skola",
+        "area": "skolområde",
+        "pupils": "elever",
+        "lower": "nedre",
+        "upper": "övre",
+        "value_added": "förädlingsvärde",
+        "assessment": "bedömning",
+    },
 }
-LABELS = {"merit_value": "merit value", "eligible_vocational": "eligible (vocational)"}
+LABELS = {k: TEXTS["en"][k] for k in ("merit_value", "eligible_vocational")}
+
+
+def _texts(language: str) -> dict[str, str]:
+    if language not in TEXTS:
+        raise StatsInputError(f"language must be one of {', '.join(TEXTS)}, not {language!r}")
+    return TEXTS[language]
+
+
+def _flag_colours(w: dict[str, str]) -> dict[str, Any]:
+    return {"domain": [w[f] for f in FLAGS], "range": COLOURS}
 
 
 def _rows(
@@ -41,19 +93,25 @@ def caterpillar_spec(
     outcome: str = "merit_value",
     schools: pl.DataFrame | None = None,
     title: str | None = None,
+    language: Language = "en",
 ) -> dict[str, Any]:
     """Schools ranked by value added (shrunken estimate) with their intervals.
 
     The rule at zero is what a reader compares against: only intervals that miss it are
     coloured as clearly above/below.
     """
+    w = _texts(language)
     t = _rows(table, outcome, schools).sort("shrunken")
-    values = t.select("school", "shrunken", "lower", "upper", "flag", "pupils").to_dicts()
-    label = LABELS.get(outcome, outcome)
+    t = t.with_columns(pl.col("flag").replace_strict({f: w[f] for f in FLAGS}, default=pl.col("flag")).alias("assessment"))
+    values = t.select("school", "shrunken", "lower", "upper", "assessment", "pupils").to_dicts()
+    label = w.get(outcome, outcome)
     y = {"field": "school", "type": "nominal", "sort": None, "title": None}
+    colour = {"field": "assessment", "type": "nominal", "scale": _flag_colours(w), "title": None}
     return {
         "$schema": SCHEMA,
-        "title": title or f"Value added, {label} (95 % intervals)",
+        "title": title or w["va_title"].format(label=label),
+        "description": w["va_title"].format(label=label),
+        "config": {"aria": False},  # the page or report around the chart carries the text alternative
         "width": 480,
         "height": {"step": 14},
         "data": {"values": values},
@@ -62,10 +120,9 @@ def caterpillar_spec(
                 "mark": {"type": "rule"},
                 "encoding": {
                     "y": y,
-                    "x": {"field": "lower", "type": "quantitative", "title": f"value added ({label})"},
+                    "x": {"field": "lower", "type": "quantitative", "title": w["va_axis"].format(label=label)},
                     "x2": {"field": "upper"},
-                    "color": {"field": "flag", "type": "nominal", "scale": FLAG_COLOURS,
-                              "title": None},
+                    "color": colour,
                 },
             },
             {
@@ -73,13 +130,14 @@ def caterpillar_spec(
                 "encoding": {
                     "y": y,
                     "x": {"field": "shrunken", "type": "quantitative"},
-                    "color": {"field": "flag", "type": "nominal", "scale": FLAG_COLOURS},
+                    "color": colour,
                     "tooltip": [
-                        {"field": "school"},
-                        {"field": "pupils"},
-                        {"field": "shrunken", "format": ".2f", "title": "value added"},
-                        {"field": "lower", "format": ".2f"},
-                        {"field": "upper", "format": ".2f"},
+                        {"field": "school", "title": w["school"]},
+                        {"field": "pupils", "title": w["pupils"]},
+                        {"field": "shrunken", "format": ".2f", "title": w["value_added"]},
+                        {"field": "lower", "format": ".2f", "title": w["lower"]},
+                        {"field": "upper", "format": ".2f", "title": w["upper"]},
+                        {"field": "assessment", "title": w["assessment"]},
                     ],
                 },
             },
@@ -99,12 +157,14 @@ def actual_expected_spec(
     schools: pl.DataFrame | None = None,
     area: str | None = None,
     title: str | None = None,
+    language: Language = "en",
 ) -> dict[str, Any]:
     """Actual against expected per school; the schools of one area are highlighted and named.
 
     The diagonal is "as expected": schools above it did better than their pupils' background
     predicts. Point size shows pupils, so a reader sees which dots rest on few pupils.
     """
+    w = _texts(language)
     t = _rows(table, outcome, schools)
     if "area" not in t.columns:
         t = t.with_columns(pl.lit(None, dtype=pl.String).alias("area"))
@@ -119,11 +179,14 @@ def actual_expected_spec(
     both = t.select(pl.concat_list("actual", "expected").explode().alias("v"))["v"]
     lo = float(both.min())  # type: ignore[arg-type]
     hi = float(both.max())  # type: ignore[arg-type]
-    label = LABELS.get(outcome, outcome)
+    label = w.get(outcome, outcome)
     axis = {"type": "quantitative", "scale": {"domain": [lo, hi], "zero": False}}
+    heading = w["ae_title"].format(label=label) + (w["ae_area"].format(area=area) if area else "")
     return {
         "$schema": SCHEMA,
-        "title": title or f"Actual and expected {label}" + (f", area {area} highlighted" if area else ""),
+        "title": title or heading,
+        "description": heading,
+        "config": {"aria": False},
         "width": 420,
         "height": 420,
         "data": {"values": values},
@@ -136,8 +199,8 @@ def actual_expected_spec(
             {
                 "mark": {"type": "circle", "opacity": 0.8},
                 "encoding": {
-                    "x": {"field": "expected", **axis, "title": f"expected {label}"},
-                    "y": {"field": "actual", **axis, "title": f"actual {label}"},
+                    "x": {"field": "expected", **axis, "title": w["expected"].format(label=label)},
+                    "y": {"field": "actual", **axis, "title": w["actual"].format(label=label)},
                     "size": {"field": "pupils", "type": "quantitative", "legend": None,
                              "scale": {"range": [15, 160]}},
                     "color": {
@@ -145,11 +208,11 @@ def actual_expected_spec(
                         "value": "#b0b7bd",
                     },
                     "tooltip": [
-                        {"field": "school"},
-                        {"field": "area"},
-                        {"field": "pupils"},
-                        {"field": "actual", "format": ".2f"},
-                        {"field": "expected", "format": ".2f"},
+                        {"field": "school", "title": w["school"]},
+                        {"field": "area", "title": w["area"]},
+                        {"field": "pupils", "title": w["pupils"]},
+                        {"field": "actual", "format": ".2f", "title": w["actual"].format(label=label)},
+                        {"field": "expected", "format": ".2f", "title": w["expected"].format(label=label)},
                     ],
                 },
             },
