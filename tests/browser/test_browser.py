@@ -200,6 +200,12 @@ def test_the_main_pages_pass_axe_wcag_21_aa(server, browser):
     check("schools", "/skolor/")
     check("school", "/skolor/37416253/")
     check("statement", "/skolor/37416253/berakning/2024/")
+    page.goto(server + "/resultat/?area=Grundskoleområde 1 (Rinkeby-Kista, Spånga-Tensta)")
+    page.wait_for_selector("#caterpillar svg .mark-rule", timeout=20_000)
+    page.wait_for_selector("#scatter svg .mark-text", timeout=20_000)  # the area's schools named
+    assert page.locator("tr.highlight").count() >= 5
+    page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=False)
+    check("results")
     check("models", "/fordelning/modeller/")
     page.get_by_label("Nytt scenario (kopia av modellen)").fill("Tillgänglighetskontroll")
     page.get_by_role("button", name="Skapa scenario").click()

@@ -55,6 +55,7 @@ RULES = {
     "allocation:scenario": ("scenario", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "allocation:comparison": ("comparison", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "allocation:audit": ("plain", lambda r, _: 302 if r is None else (200 if r in ("controller", "admin") else 403)),
+    "results": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
     "import": ("plain", lambda r, _: 302 if r is None else (200 if r in ("controller", "admin") else 403)),
     "api:api-root": ("plain", lambda r, _: 404),
     "api:openapi-json": ("plain", lambda r, _: 200),

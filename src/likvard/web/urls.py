@@ -36,5 +36,6 @@ urlpatterns = [
     path("skolor/", include(schools)),
     path("fordelning/", include(allocation)),
     path("import/", views.register_import, name="import"),
+    path("resultat/", views.results, name="results"),
     path("api/v1/", api.urls),
 ]

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from likvard.engine.allocation.run import format_quantity
 from likvard.money import format_ore
@@ -79,6 +79,79 @@ def school_list(request: HttpRequest) -> HttpResponse:
             "areas": sorted({a for a in visible.values_list("area", flat=True) if a}),
             "selected": {k: request.GET.get(k, "") for k in ("district", "area", "operator", "quartile")},
             "run": run,
+        },
+    )
+
+
+OUTCOME_LABELS = {"merit_value": gettext_lazy("Meritvärde"), "eligible_vocational": gettext_lazy("Behörighet till yrkesprogram")}
+FLAG_LABELS = {"clearly above": gettext_lazy("klart över förväntat"), "clearly below": gettext_lazy("klart under förväntat"), "as expected": gettext_lazy("som förväntat")}
+
+
+@login_required
+def results(request: HttpRequest) -> HttpResponse:
+    """Expected against actual results and value added for the schools the user may see.
+
+    Why only visible schools, charts included: a chart's tooltip names every dot, so a chart
+    of all schools would show a principal or an area chief schools outside their scope.
+    """
+    if not may_list_schools(request.user):
+        _deny(request, "results")
+    import polars as pl
+    from django.utils.translation import get_language
+
+    from likvard.engine.stats.charts import actual_expected_spec, caterpillar_spec
+    from likvard.web.allocation.models import ResultEstimate
+
+    outcome = request.GET.get("outcome", "merit_value")
+    if outcome not in OUTCOME_LABELS:
+        outcome = "merit_value"
+    years = sorted(set(ResultEstimate.objects.values_list("year", flat=True)), reverse=True)
+    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() and int(request.GET["year"]) in years else (years[0] if years else None)
+    visible = {s.school_unit_code: s for s in visible_schools(request.user)}
+    areas = sorted({s.area for s in visible.values() if s.area})
+    area = request.GET.get("area", "")
+    if area not in areas:
+        area = ""
+    estimates = [e for e in ResultEstimate.objects.filter(year=year, outcome=outcome) if e.school_unit_code in visible]
+    rows = []
+    figures = []
+    for e in estimates:
+        school = visible[e.school_unit_code]
+        suppressed = e.flag == ".." or e.actual == ".."
+        rows.append({
+            "school": school,
+            "e": e,
+            "flag": ".." if suppressed else FLAG_LABELS.get(e.flag, e.flag),
+            "highlight": bool(area) and school.area == area,
+            **{f: _result_number(getattr(e, f), outcome) for f in ("actual", "expected", "value_added", "lower", "upper")},
+            "sort": (float(e.lower) + float(e.upper)) / 2 if not suppressed else float("-inf"),
+        })
+        if not suppressed:
+            figures.append({
+                "school_unit_code": e.school_unit_code, "outcome": outcome, "suppressed": False, "pupils": e.pupils, "flag": e.flag,
+                **{f: float(getattr(e, f)) for f in ("actual", "expected", "value_added", "lower", "upper")},
+                "shrunken": (float(e.lower) + float(e.upper)) / 2,
+            })
+    rows.sort(key=lambda r: (-r["sort"], r["school"].name))
+    counts = {label: sum(1 for r in rows if r["e"].flag == flag) for flag, label in FLAG_LABELS.items()}
+    charts = {}
+    if figures:
+        table = pl.DataFrame(figures)
+        names = pl.DataFrame(
+            {"school_unit_code": list(visible), "name": [s.name for s in visible.values()], "area": [s.area or None for s in visible.values()]},
+            schema={"school_unit_code": pl.String, "name": pl.String, "area": pl.String},
+        )
+        language = "en" if (get_language() or "sv").startswith("en") else "sv"
+        charts = {
+            "caterpillar": caterpillar_spec(table, outcome=outcome, schools=names, language=language),  # type: ignore[arg-type]
+            "scatter": actual_expected_spec(table, outcome=outcome, schools=names, area=area or None, language=language),  # type: ignore[arg-type]
+        }
+    return render(
+        request,
+        "schools/results.html",
+        {
+            "rows": rows, "year": year, "years": years, "outcome": outcome, "outcomes": OUTCOME_LABELS,
+            "outcome_label": OUTCOME_LABELS[outcome], "areas": areas, "area": area, "counts": counts, "charts": charts,
         },
     )
 

@@ -69,6 +69,15 @@ def _texts(language: str) -> dict[str, str]:
     return TEXTS[language]
 
 
+def _quiet(spec: dict[str, Any]) -> dict[str, Any]:
+    """No ARIA roles on the marks: the page or report around the chart carries one text
+    alternative (and a table with the same figures); a role per dot makes screen readers
+    recite hundreds of points, and axe flags mark containers without their own text."""
+    for layer in spec.get("layer", []):
+        layer["mark"] = {**layer["mark"], "aria": False}
+    return spec
+
+
 def _flag_colours(w: dict[str, str]) -> dict[str, Any]:
     return {"domain": [w[f] for f in FLAGS], "range": COLOURS}
 
@@ -107,7 +116,7 @@ def caterpillar_spec(
     label = w.get(outcome, outcome)
     y = {"field": "school", "type": "nominal", "sort": None, "title": None}
     colour = {"field": "assessment", "type": "nominal", "scale": _flag_colours(w), "title": None}
-    return {
+    return _quiet({
         "$schema": SCHEMA,
         "title": title or w["va_title"].format(label=label),
         "description": w["va_title"].format(label=label),
@@ -147,7 +156,7 @@ def caterpillar_spec(
                 "encoding": {"x": {"field": "zero", "type": "quantitative"}},
             },
         ],
-    }
+    })
 
 
 def actual_expected_spec(
@@ -182,7 +191,7 @@ def actual_expected_spec(
     label = w.get(outcome, outcome)
     axis = {"type": "quantitative", "scale": {"domain": [lo, hi], "zero": False}}
     heading = w["ae_title"].format(label=label) + (w["ae_area"].format(area=area) if area else "")
-    return {
+    return _quiet({
         "$schema": SCHEMA,
         "title": title or heading,
         "description": heading,
@@ -226,7 +235,7 @@ def actual_expected_spec(
                 },
             },
         ],
-    }
+    })
 
 
 def render(spec: dict[str, Any], fmt: Literal["svg", "png"] = "svg", scale: float = 2.0) -> str | bytes:

@@ -1,0 +1,62 @@
+"""The results page: expected against actual and value added, for the schools a user may see
+(charts included: their tooltips name every dot)."""
+
+import json
+import re
+
+from django.urls import reverse
+
+from likvard.web.allocation.models import ResultEstimate
+from likvard.web.schools.models import School
+from likvard.web.services import RINKEBYSKOLAN
+
+
+def _spec(page: str, chart: str) -> dict:
+    return json.loads(re.search(rf'<script id="{chart}-spec" type="application/json">(.*?)</script>', page, re.S).group(1))
+
+
+def _chart_names(page: str, chart: str) -> set[str]:
+    return {row["school"] for row in _spec(page, chart)["data"]["values"]}
+
+
+def _table_codes(page: str) -> set[str]:
+    return set(re.findall(r'<th scope="row"><a href="/skolor/(\d{8})/">', page))
+
+
+def test_the_analyst_sees_every_school_with_results_and_both_charts(login, db):
+    page = login("analyst").get(reverse("results")).content.decode()
+    with_results = set(ResultEstimate.objects.filter(year=2024, outcome="merit_value").values_list("school_unit_code", flat=True))
+    assert _table_codes(page) == with_results and len(with_results) > 100
+    named = _chart_names(page, "caterpillar")
+    assert "Rinkebyskolan" in named and len(named) > 100
+    assert "klart under förväntat" in page or "klart över förväntat" in page
+    assert _spec(page, "caterpillar")["title"] == "Förädlingsvärde, meritvärde (95 % intervall)"  # Swedish
+
+
+def test_the_area_chief_sees_only_the_area_in_table_and_charts(login, db):
+    own = School.objects.get(school_unit_code=RINKEBYSKOLAN)
+    area_names = set(School.objects.filter(area=own.area).values_list("name", flat=True))
+    page = login("area_chief").get(reverse("results"), {"outcome": "eligible_vocational"}).content.decode()
+    codes = _table_codes(page)
+    assert RINKEBYSKOLAN in codes
+    assert codes <= set(School.objects.filter(area=own.area).values_list("school_unit_code", flat=True))
+    assert _chart_names(page, "caterpillar") <= area_names and _chart_names(page, "scatter") <= area_names
+    assert "Behörighet till yrkesprogram" in page and "\u00a0%" in page  # eligibility in percent
+
+
+def test_the_principal_sees_only_their_school_and_the_committee_nothing(login, db):
+    page = login("principal").get(reverse("results")).content.decode()
+    assert _table_codes(page) == {RINKEBYSKOLAN}
+    assert _chart_names(page, "caterpillar") == {"Rinkebyskolan"}
+    assert login("committee").get(reverse("results")).status_code == 403
+
+
+def test_a_highlighted_area_is_marked_in_the_table_and_named_in_the_scatter(login, db):
+    own = School.objects.get(school_unit_code=RINKEBYSKOLAN)
+    page = login("analyst").get(reverse("results"), {"area": own.area}).content.decode()
+    assert _spec(page, "scatter")["title"].endswith(f"{own.area} markerat")
+    assert page.count('<tr class="highlight">') == ResultEstimate.objects.filter(
+        year=2024, outcome="merit_value", school_unit_code__in=School.objects.filter(area=own.area).values("school_unit_code")
+    ).count()
+    unknown = login("analyst").get(reverse("results"), {"area": "Område 99", "year": "1999", "outcome": "x"})
+    assert unknown.status_code == 200 and 'class="highlight"' not in unknown.content.decode()  # ignored, not an error
