@@ -60,3 +60,19 @@ def test_a_highlighted_area_is_marked_in_the_table_and_named_in_the_scatter(logi
     ).count()
     unknown = login("analyst").get(reverse("results"), {"area": "Område 99", "year": "1999", "outcome": "x"})
     assert unknown.status_code == 200 and 'class="highlight"' not in unknown.content.decode()  # ignored, not an error
+
+
+def test_the_school_page_breaks_results_down_by_gender_with_small_groups_suppressed(login, db):
+    from likvard.web.allocation.models import ResultByGender
+
+    rows = ResultByGender.objects.filter(school_unit_code=RINKEBYSKOLAN, year=2024)
+    assert {r.gender for r in rows} == {"female", "male"} and {r.outcome for r in rows} == {"merit_value", "eligible_vocational"}
+    page = login("principal").get(reverse("schools:detail", kwargs={"code": RINKEBYSKOLAN})).content.decode()
+    assert "Per kön" in page and "Flickor" in page and "Pojkar" in page
+    small = ResultByGender.objects.filter(pupils__lt=10).first()
+    assert small is not None and small.actual == ".." and small.expected == ".." and small.value_added == ".."
+    # complementary suppression: a group of 10+ is hidden only when the other one is small,
+    # since the school's total would otherwise reveal the small group
+    for big in ResultByGender.objects.filter(pupils__gte=10, actual=".."):
+        siblings = ResultByGender.objects.filter(school_unit_code=big.school_unit_code, year=big.year, outcome=big.outcome).exclude(pk=big.pk)
+        assert not siblings.exists() or siblings.get().pupils < 10

@@ -14,6 +14,7 @@ from likvard.web.accounts.models import Profile
 from likvard.web.allocation.models import (
     AllocationRun,
     AuditEntry,
+    ResultByGender,
     ResultEstimate,
     Scenario,
     Statement,
@@ -277,7 +278,21 @@ def store_expected_results(inputs: Any, year: int) -> int:
     """Expected results and value added per school (likvard.engine.stats), published form."""
     from likvard.engine.stats import expected_results
 
-    table, _ = expected_results(inputs.pupils, year).published()
+    table, by_gender = expected_results(inputs.pupils, year).published()
+    ResultByGender.objects.filter(year=year).delete()
+    ResultByGender.objects.bulk_create(
+        ResultByGender(
+            school_unit_code=r["school_unit_code"],
+            year=year,
+            outcome=r["outcome"],
+            gender=r["gender"],
+            pupils=r["pupils"],
+            actual=r["actual"],
+            expected=r["expected"],
+            value_added=r["value_added"],
+        )
+        for r in by_gender.iter_rows(named=True)
+    )
     ResultEstimate.objects.filter(year=year).delete()
     ResultEstimate.objects.bulk_create(
         ResultEstimate(

@@ -173,12 +173,19 @@ def school_detail(request: HttpRequest, code: str) -> HttpResponse:
     statement = latest.statement(code) if latest else None
     from likvard.web.allocation.models import ResultEstimate
 
-    labels = {"merit_value": "Meritvärde", "eligible_vocational": "Behörighet till yrkesprogram"}
+    labels = OUTCOME_LABELS
     results = [
         dict(outcome=labels.get(r.outcome, r.outcome), r=r, **{f: _result_number(getattr(r, f), r.outcome) for f in ("actual", "expected", "value_added", "lower", "upper")})
         for r in ResultEstimate.objects.filter(school_unit_code=code).order_by("-year", "outcome")
     ]
-    return render(request, "schools/detail.html", {"school": school, "runs": runs, "statement": _display(statement) if statement else None, "run": latest, "results": results})
+    from likvard.web.allocation.models import ResultByGender
+
+    genders = {"female": gettext("Flickor"), "male": gettext("Pojkar")}
+    by_gender = [
+        dict(outcome=labels.get(r.outcome, r.outcome), gender=genders.get(r.gender, r.gender), r=r, **{f: _result_number(getattr(r, f), r.outcome) for f in ("actual", "expected", "value_added")})
+        for r in ResultByGender.objects.filter(school_unit_code=code).order_by("-year", "outcome", "gender")
+    ]
+    return render(request, "schools/detail.html", {"school": school, "runs": runs, "statement": _display(statement) if statement else None, "run": latest, "results": results, "by_gender": by_gender})
 
 
 def _result_number(text: str, outcome: str) -> str:

@@ -94,3 +94,20 @@ class ResultEstimate(models.Model):
 
     class Meta:
         constraints = (models.UniqueConstraint(fields=["school_unit_code", "year", "outcome"], name="one_estimate_per_school_year_outcome"),)
+
+
+class ResultByGender(models.Model):
+    """A school's result by gender for one outcome and year (published form: ``..`` for a
+    group under 10 pupils, rules of issue 3 and the brief's suppression bar)."""
+
+    school_unit_code = models.CharField(max_length=8, db_index=True)
+    year = models.IntegerField()
+    outcome = models.CharField(max_length=30)
+    gender = models.CharField(max_length=10)  # "female" | "male"
+    pupils = models.IntegerField()
+    actual = models.CharField(max_length=20)
+    expected = models.CharField(max_length=20)
+    value_added = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = (models.UniqueConstraint(fields=["school_unit_code", "year", "outcome", "gender"], name="one_gender_result_per_school_year_outcome"),)
