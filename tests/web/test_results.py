@@ -76,3 +76,14 @@ def test_the_school_page_breaks_results_down_by_gender_with_small_groups_suppres
     for big in ResultByGender.objects.filter(pupils__gte=10, actual=".."):
         siblings = ResultByGender.objects.filter(school_unit_code=big.school_unit_code, year=big.year, outcome=big.outcome).exclude(pk=big.pk)
         assert not siblings.exists() or siblings.get().pupils < 10
+
+
+def test_the_results_page_and_its_charts_in_english(login, client, db):
+    from django.conf import settings
+
+    client = login("analyst")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("results"), {"outcome": "eligible_vocational"}).content.decode()
+    assert '<html lang="en">' in page and "Results compared with expected" in page
+    assert "clearly above expected" in page or "clearly below expected" in page
+    assert _spec(page, "caterpillar")["title"] == "Value added, eligible (vocational) (95 % intervals)"
