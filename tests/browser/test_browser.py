@@ -158,7 +158,7 @@ def test_an_import_with_errors_shows_them_and_imports_nothing(server, browser, t
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _login(page, server, "ekonom")
     page.get_by_role("link", name="Import").click()
-    page.get_by_label("Fil (CSV)").set_input_files(str(bad))
+    page.get_by_label("Fil (CSV, Excel eller JSON)").set_input_files(str(bad))
     page.get_by_role("button", name="Kontrollera och importera").click()
     page.wait_for_load_state("networkidle")
     alert = page.locator("div[role=alert]").inner_text()

@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from likvard.data.register import InputError, read_dir, write_dir
+from likvard.data.register import InputError, read_dir, read_files, write_dir
 from likvard.data.synthetic_register import make_register
 
 
@@ -238,3 +238,45 @@ def test_the_demo_goes_through_the_format_unchanged(demo, tmp_path):
     for name in ("pupils", "schools", "index", "decisions", "rsu_groups"):
         assert getattr(back, name).equals(getattr(demo, name)), name
     assert back.source == demo.source
+
+
+def _as_workbook(csv: Path, target: Path, numeric: tuple[str, ...] = ()) -> Path:
+    """The CSV's table as the first sheet of a workbook; ``numeric`` columns as numbers."""
+    from openpyxl import Workbook
+
+    table = pl.read_csv(csv, infer_schema=False)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(table.columns)
+    for row in table.iter_rows():
+        sheet.append([int(v) if c in numeric and v not in (None, "") else v for c, v in zip(table.columns, row, strict=True)])
+    book.save(target)
+    return target
+
+
+def test_every_file_may_be_an_excel_workbook_with_codes_turned_into_numbers(files, tmp_path):
+    """Controllers keep extracts in Excel, which stores 0180 as 180: the codes come back."""
+    original = read_dir(files)
+    pupils = _as_workbook(files / "pupils.csv", tmp_path / "pupils.xlsx", numeric=("year", "school_unit_code", "home_municipality"))
+    schools = _as_workbook(files / "schools.csv", tmp_path / "schools.xlsx", numeric=("municipality_code",))
+    back = read_files(pupils=pupils, schools=schools)
+    assert back.pupils.equals(original.pupils)
+    assert back.schools.equals(original.schools)
+    assert set(back.pupils["home_municipality"].unique().to_list()) >= {"0180"}
+
+
+def test_a_bad_cell_in_a_workbook_names_the_excel_row(files, tmp_path):
+    from openpyxl import load_workbook
+
+    path = _as_workbook(files / "pupils.csv", tmp_path / "pupils.xlsx")
+    book = load_workbook(path)
+    book.active["E7"] = "13"  # grade column of sheet row 7
+    assert book.active["E1"].value == "grade"
+    book.save(path)
+    with pytest.raises(InputError) as err:
+        read_files(pupils=path, schools=files / "schools.csv")
+    assert [(p.file, p.row, p.column) for p in err.value.problems] == [("pupils.xlsx", 7, "grade")]
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(InputError) as err:
+        read_files(pupils=tmp_path / "broken.xlsx", schools=files / "schools.csv")
+    assert "kan inte läsas som Excel-fil" in str(err.value) and "broken.xlsx" in str(err.value)

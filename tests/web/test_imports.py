@@ -1,5 +1,7 @@
 """Register import: the whole file checked first, all or nothing, SHA-256, pseudonyms."""
 
+import re
+
 from django.urls import reverse
 
 from likvard.web.imports.models import ImportedFile, PupilRecord
@@ -102,3 +104,50 @@ def test_planned_educations_statistics_and_school_units_are_imported(login, db):
     School.objects.filter(school_unit_code="37416253").update(school_forms="")
     login("controller").post(reverse("import"), {"kind": "skolverket", "file": _upload(unit.name, unit.read_bytes())})
     assert School.objects.get(school_unit_code="37416253").school_forms == "gr,gran"
+
+
+def _workbook(header: list[str], body: list[list[object]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in body:
+        sheet.append(row)
+    for _ in range(3):  # formatted empty rows after the data, as Excel leaves them
+        sheet.append([None] * len(header))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_excel_register_is_imported_with_codes_excel_turned_into_numbers(login, db):
+    header = HEADER.strip().split(",")
+    body = []
+    for line in rows(12).splitlines():
+        year, pid, code, form, grade, municipality, gender = line.split(",")
+        body.append([int(year), pid, int(code), form, int(grade), int(municipality), gender])  # 0180 → 180 in Excel
+    page = login("controller").post(reverse("import"), {"file": _upload("elever.xlsx", _workbook(header, body))})
+    assert page.status_code == 200 and "Importerat" in page.content.decode(), page.content.decode()[-2000:]
+    assert PupilRecord.objects.count() == 12
+    assert set(PupilRecord.objects.values_list("home_municipality", flat=True)) == {"0180"}
+    assert set(PupilRecord.objects.values_list("grade", flat=True)) == {"7"}
+
+
+def test_an_excel_register_with_errors_names_excel_rows_and_imports_nothing(login, db):
+    header = HEADER.strip().split(",")
+    good = [[2024, luhn("120301101")[:6] + "-" + luhn("120301101")[6:], "37416253", "gr", "7", "0180", "female"]]
+    body = [*good, [None] * 7, [2024, "abc", "37416253", "gr", "12", "0180", "female"]]  # an empty row 3, a bad row 4
+    page = login("controller").post(reverse("import"), {"file": _upload("fel.xlsx", _workbook(header, body))}).content.decode()
+    assert "ingenting har importerats" in page
+    assert re.search(r"<td>fel\.xlsx</td><td class=\"num\">4</td><td>personal_id</td>", page), page[-3000:]
+    assert re.search(r"<td>fel\.xlsx</td><td class=\"num\">3</td><td>year</td>", page)  # the empty row's cells are reported
+    assert PupilRecord.objects.count() == 0 and ImportedFile.objects.count() == 0
+
+
+def test_a_file_that_is_not_excel_is_refused_with_a_message(login, db):
+    page = login("controller").post(reverse("import"), {"file": _upload("elever.xlsx", b"year,school\n2024,x\n")}).content.decode()
+    assert "kan inte läsas som Excel-fil" in page and "ingenting har importerats" in page
+    assert ImportedFile.objects.count() == 0

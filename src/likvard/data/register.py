@@ -35,7 +35,7 @@ from likvard.money import MoneyError, parse_money
 
 from .problems import Problem
 
-__all__ = ["FILES", "MAX_PROBLEMS", "InputError", "Problem", "read_dir", "read_files", "write_dir"]
+__all__ = ["FILES", "MAX_PROBLEMS", "InputError", "Problem", "read_dir", "read_files", "read_xlsx", "write_dir", "xlsx_to_csv"]
 
 MAX_PROBLEMS = 50
 FILES = ("pupils.csv", "schools.csv", "school_index.csv", "decisions.csv", "rsu_groups.csv")
@@ -53,9 +53,96 @@ class InputError(ValueError):
 # reading raw text
 
 
-def _read_text_table(path: Path, problems: list[Problem]) -> tuple[pl.DataFrame, str] | None:
-    """All columns as text, with the delimiter detected from the header line."""
+#: Code columns Excel turns into numbers (dropping leading zeros), with their width.
+CODE_WIDTHS = {"school_unit_code": 8, "home_municipality": 4, "municipality_code": 4, "host_school_unit_code": 8}
+
+
+def _cell_text(value: object, column: str) -> str:
+    """An Excel cell as the text the CSV format would hold.
+
+    Whole numbers lose Excel's ".0"; a code column stored as a number gets its leading zeros
+    back (a municipality code 180 is "0180"), as Excel silently drops them.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float) and float(value).is_integer():
+        text = str(int(value))
+        width = CODE_WIDTHS.get(column)
+        return text.zfill(width) if width and len(text) < width else text
+    if isinstance(value, float):
+        return repr(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value).strip()
+
+
+def read_xlsx(path: Path, problems: list[Problem]) -> pl.DataFrame | None:
+    """The first sheet of an Excel workbook as text columns (header in row 1).
+
+    Why: controllers keep register extracts in Excel; the rows keep Excel's numbering, so a
+    problem names the row the user sees. Formulas count by their last computed value.
+    """
+    import zipfile
+
+    from openpyxl import load_workbook
+
     name = path.name
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        problems.append(Problem(name, None, None, "filen finns inte"))
+        return None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        problems.append(Problem(name, None, None, f"kan inte läsas som Excel-fil (.xlsx): {exc}"))
+        return None
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None or not any(v is not None for v in header_row):
+            problems.append(Problem(name, 1, None, "första bladet saknar rubrikrad"))
+            return None
+        header = [str(v).strip() if v is not None else "" for v in header_row]
+        while header and header[-1] == "":
+            header.pop()
+        if "" in header:
+            problems.append(Problem(name, 1, None, f"tom kolumnrubrik i kolumn {header.index('') + 1}"))
+            return None
+        if len(set(header)) < len(header):
+            problems.append(Problem(name, 1, None, "samma kolumnrubrik förekommer flera gånger"))
+            return None
+        table: list[list[str]] = []
+        for values in rows:
+            cells = list(values)[: len(header)] + [None] * max(0, len(header) - len(values))
+            table.append([_cell_text(value, column) for column, value in zip(header, cells, strict=True)])
+    finally:
+        book.close()
+    # Excel keeps formatted but empty rows after the data; they are not data. An empty row in
+    # the middle stays, so row numbers are Excel's and its empty cells are reported.
+    while table and not any(table[-1]):
+        table.pop()
+    frame = pl.DataFrame(table, schema={c: pl.String for c in header}, orient="row")
+    return frame.with_row_index("_row", offset=2)
+
+
+def xlsx_to_csv(path: Path, target: Path, problems: list[Problem]) -> Path | None:
+    """Write the workbook's first sheet as CSV (UTF-8, comma) for the CSV-only steps."""
+    frame = read_xlsx(path, problems)
+    if frame is None:
+        return None
+    frame.drop("_row").write_csv(target)
+    return target
+
+
+def _read_text_table(path: Path, problems: list[Problem]) -> tuple[pl.DataFrame, str] | None:
+    """All columns as text, with the delimiter detected from the header line (CSV), or the
+    first sheet of an Excel workbook (.xlsx)."""
+    name = path.name
+    if path.suffix.lower() == ".xlsx":
+        frame = read_xlsx(path, problems)
+        return None if frame is None else (frame, ",")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -18,7 +18,7 @@ import polars as pl
 from django.db import transaction
 
 from likvard.data.personal_identity import IdentityError, load_key, parse_identity, pseudonym
-from likvard.data.register import InputError, Problem, read_files
+from likvard.data.register import InputError, Problem, read_files, xlsx_to_csv
 from likvard.web.allocation.models import AuditEntry
 from likvard.web.schools.models import School
 
@@ -61,7 +61,8 @@ def _pseudonymise(path: Path, name: str) -> tuple[Path, list[Problem]]:
 
 
 def import_register(user: Any, filename: str, content: bytes) -> ImportResult:
-    """Validate and import a pupil register file (docs/formats.md, pupils.csv)."""
+    """Validate and import a pupil register file (docs/formats.md, pupils.csv, or the same
+    columns in the first sheet of an .xlsx workbook)."""
     digest = hashlib.sha256(content).hexdigest()
     existing = ImportedFile.objects.filter(sha256=digest).first()
     if existing is not None:
@@ -71,6 +72,12 @@ def import_register(user: Any, filename: str, content: bytes) -> ImportResult:
         d = Path(tmp)
         raw = d / name
         raw.write_bytes(content)
+        if raw.suffix.lower() == ".xlsx":  # Excel: its first sheet, rows numbered as in Excel
+            read_problems: list[Problem] = []
+            converted = xlsx_to_csv(raw, d / "pupils-from-excel.csv", read_problems)
+            if converted is None:
+                return ImportResult(None, [Problem(name, p.row, p.column, p.message) for p in read_problems])
+            raw = converted
         schools = School.objects.values_list("school_unit_code", "name", "operator", "municipality_code", "school_forms")
         school_csv = d / "schools.csv"
         pl.DataFrame(list(schools), schema=["school_unit_code", "name", "operator", "municipality_code", "school_forms"], orient="row").with_columns(
