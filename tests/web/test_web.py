@@ -91,6 +91,14 @@ def test_the_reconciliation_api_matches_the_run(login, db):
     assert socio["distributed_ore"] == socio["amount_ore"] == 150_020_000_000
 
 
+def test_the_reconciliation_page_speaks_swedish_to_the_committee(login, db):
+    run = AllocationRun.objects.filter(scenario__isnull=True).first()
+    page = login("committee").get(reverse("allocation:reconciliation", kwargs={"run_id": run.pk})).content.decode()
+    assert "pott (fördelas exakt)" in page and "budget (per elev)" in page
+    assert "<td>pot</td>" not in page and "<td>budget</td>" not in page
+    assert "alla potter stämmer på öret" in page
+
+
 def test_failed_logins_are_logged_without_the_password(client, db, caplog):
     with caplog.at_level("WARNING", logger="likvard.security"):
         client.post(reverse("login"), {"username": "rektor", "password": "fel-losenord-123"})
