@@ -38,6 +38,8 @@ def test_a_change_is_audited_with_who_before_and_after(login, db):
     assert entry.before == {"value": "11 486 kr"} and entry.after == {"value": "12 000 kr"}
     log = login("controller").get(reverse("allocation:audit")).content.decode()
     assert "mother_tongue.amount" in log
+    assert "Ändrade: scenario" in log and "<td>11 486 kr</td><td>12 000 kr</td>" in log  # readable, not a dict
+    assert "{&#x27;value&#x27;" not in log and "set_value" not in log
 
 
 def test_an_analyst_may_look_but_not_change(login, db):

@@ -304,7 +304,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
         name = request.POST.get("name", "").strip() or f"Scenario {year}"
         scenario = create_scenario(request.user, name, year)
         return redirect("allocation:scenario", scenario_id=scenario.pk)
-    components = [{"id": c.id, "label": c.label, "kind": c.kind, "source": c.source, "illustrative": c.illustrative, "file": c.file} for c in model.components]
+    components = [{"id": c.id, "label": c.label, "kind": KIND_LABELS.get(c.kind, c.kind), "source": c.source, "illustrative": c.illustrative, "file": c.file} for c in model.components]
     return render(request, "allocation/models.html", {"model": model, "components": components, "scenarios": Scenario.objects.filter(retired=False), "may_edit": _may_edit_models(request.user)})
 
 
@@ -433,13 +433,53 @@ def comparison(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(request, "allocation/comparison.html", {"chart": chart, "run": run, "rows": rows, "winners": len(run.data["winners"]), "losers": len(run.data["losers"]), "per_component": per_component, "overrides": run.data["model"]["overrides"]})
 
 
+#: The model file's component kinds (docs/model-format.md) as a controller reads them.
+KIND_LABELS = {
+    "per_pupil": gettext_lazy("belopp per elev (årskurs, skolform, program)"),
+    "share_of": gettext_lazy("andel av schablonen"),
+    "per_flagged_pupil": gettext_lazy("belopp per elev med markering"),
+    "fixed_grant": gettext_lazy("fast bidrag per skola"),
+    "index_pot": gettext_lazy("pott efter index"),
+    "pupil_pot": gettext_lazy("pott per elev"),
+    "individual": gettext_lazy("individuellt beslutade belopp"),
+    "composite": gettext_lazy("sammansatt belopp med avdrag"),
+    "pooled_premium": gettext_lazy("premie och avgift i gemensam pott"),
+    "charge": gettext_lazy("avgift"),
+    "merit_pot": gettext_lazy("pott efter meritvärde"),
+}
+AUDIT_ACTIONS = {
+    "create_scenario": gettext_lazy("Skapade scenario"),
+    "set_value": gettext_lazy("Ändrade"),
+    "run_scenario": gettext_lazy("Körde scenario"),
+    "import_register": gettext_lazy("Importerade elevregister"),
+    "import_skolverket": gettext_lazy("Importerade Skolverkets statistik"),
+}
+
+
+def _audit_text(value: Any) -> str:
+    """Before/after of an audit entry as plain text ("value: 2 000 kr"), not a Python repr."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        if set(value) == {"value"}:
+            return "" if value["value"] is None else str(value["value"])
+        return "; ".join(f"{k}: {_audit_text(v) if isinstance(v, dict | list) else v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "–"
+    return str(value)
+
+
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     if not _may_edit_models(request.user):
         _deny(request, "audit log")
     from likvard.web.allocation.models import AuditEntry
 
-    return render(request, "allocation/audit.html", {"entries": AuditEntry.objects.select_related("user")[:500]})
+    entries = [
+        {"e": e, "action": AUDIT_ACTIONS.get(e.action, e.action), "before": _audit_text(e.before), "after": _audit_text(e.after)}
+        for e in AuditEntry.objects.select_related("user")[:500]
+    ]
+    return render(request, "allocation/audit.html", {"entries": entries})
 
 
 @login_required
