@@ -456,6 +456,17 @@ AUDIT_ACTIONS = {
 }
 
 
+AUDIT_KEYS = {
+    "run": gettext_lazy("körning"),
+    "overrides": gettext_lazy("ändringar"),
+    "name": gettext_lazy("namn"),
+    "year": gettext_lazy("år"),
+    "years": gettext_lazy("år"),
+    "rows": gettext_lazy("rader"),
+    "sha256": "SHA-256",
+}
+
+
 def _audit_text(value: Any) -> str:
     """Before/after of an audit entry as plain text ("value: 2 000 kr"), not a Python repr."""
     if value is None:
@@ -463,7 +474,7 @@ def _audit_text(value: Any) -> str:
     if isinstance(value, dict):
         if set(value) == {"value"}:
             return "" if value["value"] is None else str(value["value"])
-        return "; ".join(f"{k}: {_audit_text(v) if isinstance(v, dict | list) else v}" for k, v in value.items())
+        return "; ".join(f"{AUDIT_KEYS.get(k, k)}: {_audit_text(v) if isinstance(v, dict | list) else v}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "–"
     return str(value)
