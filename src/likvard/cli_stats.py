@@ -248,7 +248,7 @@ def _write_charts(table: pl.DataFrame, schools: pl.DataFrame, out: Path, area: s
     written = []
     for outcome in ("merit_value", "eligible_vocational"):
         specs = {
-            f"value-added-{outcome}.svg": caterpillar_spec(table, outcome=outcome, schools=schools, language=language),  # type: ignore[arg-type]
+            f"value-added-{outcome}.svg": caterpillar_spec(table, outcome=outcome, schools=schools, language=language, area=area),  # type: ignore[arg-type]
             f"actual-expected-{outcome}.svg": actual_expected_spec(table, outcome=outcome, schools=schools, area=area, language=language),  # type: ignore[arg-type]
         }
         for name, spec in specs.items():

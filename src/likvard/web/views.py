@@ -143,7 +143,7 @@ def results(request: HttpRequest) -> HttpResponse:
         )
         language = "en" if (get_language() or "sv").startswith("en") else "sv"
         charts = {
-            "caterpillar": caterpillar_spec(table, outcome=outcome, schools=names, language=language),  # type: ignore[arg-type]
+            "caterpillar": caterpillar_spec(table, outcome=outcome, schools=names, language=language, area=area or None),  # type: ignore[arg-type]
             "scatter": actual_expected_spec(table, outcome=outcome, schools=names, area=area or None, language=language),  # type: ignore[arg-type]
         }
     return render(

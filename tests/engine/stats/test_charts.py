@@ -58,3 +58,14 @@ def test_charts_speak_swedish_when_asked(results_and_schools) -> None:
     assert "förväntat behörighet till yrkesprogram" in svg2 and "expected" not in svg2
     with pytest.raises(Exception, match="language"):
         caterpillar_spec(result.table, schools=schools, language="de")  # type: ignore[arg-type]
+
+
+def test_the_caterpillar_sets_the_areas_schools_in_bold(results_and_schools) -> None:
+    import re
+
+    result, schools = results_and_schools
+    svg = render(caterpillar_spec(result.table, schools=schools, area="Område 2"), "svg")
+    in_area = set(schools.filter(pl.col("area") == "Område 2")["name"].to_list())
+    bold = set(re.findall(r'<text[^>]*font-weight="bold"[^>]*>([^<]+)</text>', svg))
+    assert in_area <= bold
+    assert not (bold & set(schools.filter(pl.col("area") == "Område 3")["name"].to_list()))

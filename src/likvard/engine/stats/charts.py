@@ -7,6 +7,7 @@ around ``vl_convert``, imported only when asked for.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import polars as pl
@@ -103,18 +104,27 @@ def caterpillar_spec(
     schools: pl.DataFrame | None = None,
     title: str | None = None,
     language: Language = "en",
+    area: str | None = None,
 ) -> dict[str, Any]:
     """Schools ranked by value added (shrunken estimate) with their intervals.
 
     The rule at zero is what a reader compares against: only intervals that miss it are
-    coloured as clearly above/below.
+    coloured as clearly above/below. The names of ``area``'s schools are set in bold.
     """
     w = _texts(language)
     t = _rows(table, outcome, schools).sort("shrunken")
+    marked = (
+        t.filter(pl.col("area") == area)["school"].to_list()
+        if area is not None and "area" in t.columns
+        else []
+    )
     t = t.with_columns(pl.col("flag").replace_strict({f: w[f] for f in FLAGS}, default=pl.col("flag")).alias("assessment"))
     values = t.select("school", "shrunken", "lower", "upper", "assessment", "pupils").to_dicts()
     label = w.get(outcome, outcome)
-    y = {"field": "school", "type": "nominal", "sort": None, "title": None}
+    y: dict[str, Any] = {"field": "school", "type": "nominal", "sort": None, "title": None}
+    if marked:
+        test = f"indexof({json.dumps(marked)}, datum.value) >= 0"
+        y["axis"] = {"labelFontWeight": {"condition": {"test": test, "value": "bold"}, "value": "normal"}}
     colour = {"field": "assessment", "type": "nominal", "scale": _flag_colours(w), "title": None}
     return _quiet({
         "$schema": SCHEMA,
