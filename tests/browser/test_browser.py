@@ -186,6 +186,8 @@ def test_the_main_pages_pass_axe_wcag_21_aa(server, browser):
     checked automatically on every main page, for the roles that see it."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     found: dict[str, list[str]] = {}
+    blocked: list[str] = []  # anything the Content-Security-Policy refused
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
 
     def check(name: str, url: str | None = None) -> None:
         if url is not None:
@@ -232,3 +234,4 @@ def test_the_main_pages_pass_axe_wcag_21_aa(server, browser):
     check("school (English)")
     check("statement (English)", "/skolor/37416253/berakning/2024/")
     assert not found, "\n".join(f"{k}: {v}" for k, vs in found.items() for v in vs)
+    assert not blocked, blocked

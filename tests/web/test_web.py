@@ -116,3 +116,20 @@ def test_the_school_page_shows_expected_results_and_value_added(login, db):
     assert f"{float(row.actual):.1f}".replace(".", ",") in page and f"{float(row.expected):.1f}".replace(".", ",") in page
     lower, upper = float(row.lower), float(row.upper)
     assert (row.flag == "clearly above") == (lower > 0) and (row.flag == "clearly below") == (upper < 0)
+
+
+def test_every_page_carries_a_content_security_policy_without_inline_scripts(login, db):
+    import re
+    from pathlib import Path
+
+    page = login("analyst").get(reverse("results"))
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-eval'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    templates = Path(__file__).resolve().parents[2] / "src" / "likvard" / "web" / "templates"
+    inline = [
+        f"{t.name}: {m.group(0)[:60]}"
+        for t in templates.rglob("*.html")
+        for m in re.finditer(r"<script(?![^>]*\bsrc=)[^>]*>", t.read_text(encoding="utf-8"))
+    ]
+    assert not inline, inline  # json_script's data blocks are rendered, not written in templates
