@@ -87,3 +87,31 @@ def test_the_results_page_and_its_charts_in_english(login, client, db):
     assert '<html lang="en">' in page and "Results compared with expected" in page
     assert "clearly above expected" in page or "clearly below expected" in page
     assert _spec(page, "caterpillar")["title"] == "Value added, eligible (vocational) (95 % intervals)"
+
+
+def _flag_counts(page: str) -> dict[str, int]:
+    return {label: int(n) for n, label in re.findall(r"<strong>(\d+)</strong> (klart över förväntat|klart under förväntat|som förväntat)", page)}
+
+
+def test_the_multiplicity_rule_can_be_chosen_and_never_flags_more(login, db):
+    client = login("analyst")
+    none = client.get(reverse("results")).content.decode()
+    holm = client.get(reverse("results"), {"adjust": "holm"}).content.decode()
+    bonferroni = client.get(reverse("results"), {"adjust": "bonferroni"}).content.decode()
+    flagged = {name: sum(v for k, v in _flag_counts(p).items() if k != "som förväntat") for name, p in (("none", none), ("holm", holm), ("bonferroni", bonferroni))}
+    assert flagged["none"] > flagged["holm"] >= flagged["bonferroni"] > 0
+    assert sum(_flag_counts(none).values()) == sum(_flag_counts(bonferroni).values())  # same schools judged
+    assert "Intervall (Bonferroni)" in bonferroni and "Bedömningen omfattar" in none
+    assert "Bonferroni-justerade" in _spec(bonferroni, "caterpillar")["title"] and "(95 % intervall)" in _spec(holm, "caterpillar")["title"]
+
+
+def test_recomputed_per_school_flags_match_the_stored_ones(db):
+    """The page re-derives effect and se from the stored interval; with no adjustment that
+    must give back exactly the flags the engine stored."""
+    from likvard.web.views import _judge
+
+    for outcome in ("merit_value", "eligible_vocational"):
+        estimates = list(ResultEstimate.objects.filter(year=2024, outcome=outcome))
+        judged = _judge(estimates, outcome, "none")
+        stored = {e.school_unit_code: e.flag for e in estimates if e.flag != ".."}
+        assert judged and {k: v["flag"] for k, v in judged.items()} == stored

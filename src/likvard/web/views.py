@@ -87,6 +87,39 @@ OUTCOME_LABELS = {"merit_value": gettext_lazy("Meritvärde"), "eligible_vocation
 FLAG_LABELS = {"clearly above": gettext_lazy("klart över förväntat"), "clearly below": gettext_lazy("klart under förväntat"), "as expected": gettext_lazy("som förväntat")}
 
 
+ADJUST_LABELS = {
+    "none": gettext_lazy("Ingen (varje skola för sig)"),
+    "holm": gettext_lazy("Holm (alla skolor i kommunen)"),
+    "bonferroni": gettext_lazy("Bonferroni (alla skolor i kommunen)"),
+}
+
+
+def _judge(estimates: list[Any], outcome: str, adjust: str) -> dict[str, dict[str, Any]]:
+    """Intervals and flags for the published estimates under a multiplicity rule.
+
+    The stored interval is the per-school 95 % interval around the shrunken effect, so the
+    effect is its midpoint and se its half-width / z(0.975); the engine's ``flag_schools``
+    then applies the rule with the display rounding. Suppressed schools are not judged.
+    """
+    import numpy as np
+    from scipy import stats
+
+    from likvard.engine.stats.expected import flag_schools
+
+    shown = [e for e in estimates if e.flag != ".." and e.lower not in ("..", "") and e.upper not in ("..", "")]
+    if not shown:
+        return {}
+    lower = np.array([float(e.lower) for e in shown])
+    upper = np.array([float(e.upper) for e in shown])
+    shrunken = (lower + upper) / 2
+    se = (upper - lower) / (2 * float(stats.norm.ppf(0.975)))
+    lo, hi, flag = flag_schools(shrunken, se, outcome=outcome, adjust=adjust)  # type: ignore[arg-type]
+    return {
+        e.school_unit_code: {"lower": float(lo[i]), "upper": float(hi[i]), "flag": str(flag[i]), "shrunken": float(shrunken[i])}
+        for i, e in enumerate(shown)
+    }
+
+
 @login_required
 def results(request: HttpRequest) -> HttpResponse:
     """Expected against actual results and value added for the schools the user may see.
@@ -112,28 +145,36 @@ def results(request: HttpRequest) -> HttpResponse:
     area = request.GET.get("area", "")
     if area not in areas:
         area = ""
-    estimates = [e for e in ResultEstimate.objects.filter(year=year, outcome=outcome) if e.school_unit_code in visible]
+    adjust = request.GET.get("adjust", "none")
+    if adjust not in ADJUST_LABELS:
+        adjust = "none"
+    everyone = list(ResultEstimate.objects.filter(year=year, outcome=outcome))
+    judged = _judge(everyone, outcome, adjust)  # the family is every published school
     rows = []
     figures = []
-    for e in estimates:
+    for e in everyone:
+        if e.school_unit_code not in visible:
+            continue
         school = visible[e.school_unit_code]
-        suppressed = e.flag == ".." or e.actual == ".."
+        j = judged.get(e.school_unit_code)
         rows.append({
             "school": school,
             "e": e,
-            "flag": ".." if suppressed else FLAG_LABELS.get(e.flag, e.flag),
+            "flag": FLAG_LABELS[j["flag"]] if j else "..",
+            "code": j["flag"] if j else "..",
             "highlight": bool(area) and school.area == area,
-            **{f: _result_number(getattr(e, f), outcome) for f in ("actual", "expected", "value_added", "lower", "upper")},
-            "sort": (float(e.lower) + float(e.upper)) / 2 if not suppressed else float("-inf"),
+            **{f: _result_number(getattr(e, f), outcome) for f in ("actual", "expected", "value_added")},
+            **{f: _result_number(str(j[f]), outcome) if j else ".." for f in ("lower", "upper")},
+            "sort": j["shrunken"] if j else float("-inf"),
         })
-        if not suppressed:
+        if j:
             figures.append({
-                "school_unit_code": e.school_unit_code, "outcome": outcome, "suppressed": False, "pupils": e.pupils, "flag": e.flag,
-                **{f: float(getattr(e, f)) for f in ("actual", "expected", "value_added", "lower", "upper")},
-                "shrunken": (float(e.lower) + float(e.upper)) / 2,
+                "school_unit_code": e.school_unit_code, "outcome": outcome, "suppressed": False, "pupils": e.pupils,
+                **{f: float(getattr(e, f)) for f in ("actual", "expected", "value_added")},
+                **{f: j[f] for f in ("lower", "upper", "flag", "shrunken")},
             })
     rows.sort(key=lambda r: (-r["sort"], r["school"].name))
-    counts = {label: sum(1 for r in rows if r["e"].flag == flag) for flag, label in FLAG_LABELS.items()}
+    counts = {label: sum(1 for r in rows if r["code"] == flag) for flag, label in FLAG_LABELS.items()}
     charts = {}
     if figures:
         table = pl.DataFrame(figures)
@@ -143,7 +184,10 @@ def results(request: HttpRequest) -> HttpResponse:
         )
         language = "en" if (get_language() or "sv").startswith("en") else "sv"
         charts = {
-            "caterpillar": caterpillar_spec(table, outcome=outcome, schools=names, language=language, area=area or None),  # type: ignore[arg-type]
+            "caterpillar": caterpillar_spec(
+                table, outcome=outcome, schools=names, language=language, area=area or None,
+                title=f"{OUTCOME_LABELS[outcome]}: {gettext('förädlingsvärde med Bonferroni-justerade intervall')}" if adjust == "bonferroni" else None,
+            ),  # type: ignore[arg-type]
             "scatter": actual_expected_spec(table, outcome=outcome, schools=names, area=area or None, language=language),  # type: ignore[arg-type]
         }
     return render(
@@ -151,6 +195,7 @@ def results(request: HttpRequest) -> HttpResponse:
         "schools/results.html",
         {
             "rows": rows, "year": year, "years": years, "outcome": outcome, "outcomes": OUTCOME_LABELS,
+            "adjust": adjust, "adjusts": ADJUST_LABELS, "family": len(judged),
             "outcome_label": OUTCOME_LABELS[outcome], "areas": areas, "area": area, "counts": counts, "charts": charts,
         },
     )

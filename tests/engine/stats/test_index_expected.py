@@ -123,3 +123,17 @@ def test_flag_agrees_with_the_interval_as_displayed() -> None:
     assert flag.tolist() == ["as expected", "clearly above", "as expected"]
     _, _, flag4 = _flags(shrunken, se, 0.95, "none", decimals=4)
     assert flag4.tolist() == ["clearly above", "clearly above", "clearly below"]
+
+
+def test_flag_schools_refuses_an_unknown_rule_or_outcome() -> None:
+    import numpy as np
+
+    from likvard.engine.stats.errors import StatsInputError
+    from likvard.engine.stats.expected import flag_schools
+
+    with pytest.raises(StatsInputError, match="adjust"):
+        flag_schools(np.array([1.0]), np.array([0.1]), outcome="merit_value", adjust="sidak")  # type: ignore[arg-type]
+    with pytest.raises(StatsInputError, match="outcome"):
+        flag_schools(np.array([1.0]), np.array([0.1]), outcome="grades")
+    _, _, flag = flag_schools(np.array([1.0, -1.0, 0.1]), np.array([0.1, 0.1, 0.1]), outcome="merit_value", adjust="holm")
+    assert flag.tolist() == ["clearly above", "clearly below", "as expected"]

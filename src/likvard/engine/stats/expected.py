@@ -65,6 +65,22 @@ def _flags(
     return lower, upper, flag
 
 
+def flag_schools(
+    shrunken: np.ndarray, se: np.ndarray, *, outcome: str, level: float = 0.95, adjust: Adjust = "none"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intervals and flags for the municipality's schools of one outcome, as ``expected_results``
+    sets them (bounds rounded as displayed; multiplicity rule per docs/methods/value-added.md).
+
+    Why public: the web lets an analyst switch the multiplicity rule on published estimates
+    without refitting; the family is always every published school, whoever looks.
+    """
+    if adjust not in ("none", "bonferroni", "holm"):
+        raise StatsInputError(f"adjust must be none, bonferroni or holm, not {adjust!r}")
+    if outcome not in DISPLAY_DECIMALS:
+        raise StatsInputError(f"unknown outcome {outcome!r}")
+    return _flags(np.asarray(shrunken, dtype=float), np.asarray(se, dtype=float), level, adjust, DISPLAY_DECIMALS[outcome])
+
+
 @dataclass(frozen=True)
 class ExpectedResults:
     """Per-school expected results and value added for one year, both outcomes.
