@@ -35,7 +35,7 @@ from likvard.money import MoneyError, parse_money
 
 from .problems import Problem
 
-__all__ = ["FILES", "MAX_PROBLEMS", "InputError", "Problem", "read_dir", "read_files", "read_xlsx", "write_dir", "xlsx_to_csv"]
+__all__ = ["FILES", "MAX_PROBLEMS", "InputError", "Problem", "read_dir", "read_files", "read_text_table", "read_xlsx", "write_dir", "xlsx_to_csv"]
 
 MAX_PROBLEMS = 50
 FILES = ("pupils.csv", "schools.csv", "school_index.csv", "decisions.csv", "rsu_groups.csv")
@@ -136,7 +136,7 @@ def xlsx_to_csv(path: Path, target: Path, problems: list[Problem]) -> Path | Non
     return target
 
 
-def _read_text_table(path: Path, problems: list[Problem]) -> tuple[pl.DataFrame, str] | None:
+def read_text_table(path: Path, problems: list[Problem]) -> tuple[pl.DataFrame, str] | None:
     """All columns as text, with the delimiter detected from the header line (CSV), or the
     first sheet of an Excel workbook (.xlsx)."""
     name = path.name
@@ -186,6 +186,13 @@ class _Checker:
             if c not in self.df.columns:
                 self.df = self.df.with_columns(pl.lit("").alias(c))
         return ok
+
+    def known_school(self, column: str, schools: pl.DataFrame | None, schools_file: str, only: pl.Expr | None = None) -> None:
+        """Codes in ``column`` must be in the school list (checked where ``only`` holds)."""
+        if schools is None:
+            return
+        unknown = ~pl.col(column).is_in(schools["school_unit_code"].to_list())
+        self.bad(column, unknown if only is None else only & unknown, lambda v: f"skolenheten {v} finns inte i {schools_file}")
 
     def bad(self, column: str, mask: pl.Expr, message: Callable[[str], str]) -> None:
         rows = self.df.filter(mask).select("_row", column).head(MAX_PROBLEMS)
@@ -240,6 +247,16 @@ def _typed(df: pl.DataFrame, schema: dict[str, pl.DataType | type[pl.DataType]],
     return df.with_columns(cols)
 
 
+def _open(path: Path, problems: list[Problem], required: tuple[str, ...], optional: tuple[str, ...]) -> _Checker | None:
+    """A table read and its header checked; None when it cannot be read or its columns are wrong."""
+    got = read_text_table(path, problems)
+    if got is None:
+        return None
+    df, sep = got
+    ch = _Checker(df, path.name, sep, problems)
+    return ch if ch.columns(required, optional) else None
+
+
 # --------------------------------------------------------------------------------------------
 # the tables
 
@@ -250,12 +267,8 @@ _SCHOOL_OPTIONAL = tuple(c for c in SCHOOL_SCHEMA if c not in _SCHOOL_REQUIRED)
 
 
 def _schools(path: Path, problems: list[Problem]) -> pl.DataFrame | None:
-    got = _read_text_table(path, problems)
-    if got is None:
-        return None
-    df, sep = got
-    ch = _Checker(df, path.name, sep, problems)
-    if not ch.columns(_SCHOOL_REQUIRED, _SCHOOL_OPTIONAL):
+    ch = _open(path, problems, _SCHOOL_REQUIRED, _SCHOOL_OPTIONAL)
+    if ch is None:
         return None
     ch.digits("school_unit_code", 8, what="skolenhetskod")
     ch.bad("school_unit_code", pl.col("school_unit_code").is_duplicated() & (pl.col("school_unit_code") != ""), lambda v: f"skolenheten {v} förekommer flera gånger")
@@ -272,13 +285,9 @@ def _schools(path: Path, problems: list[Problem]) -> pl.DataFrame | None:
     return conform(typed.with_columns(pl.col("school_forms").str.replace_all(" ", "")), SCHOOL_SCHEMA)
 
 
-def _pupils(path: Path, schools: pl.DataFrame | None, problems: list[Problem]) -> pl.DataFrame | None:
-    got = _read_text_table(path, problems)
-    if got is None:
-        return None
-    df, sep = got
-    ch = _Checker(df, path.name, sep, problems)
-    if not ch.columns(_PUPIL_REQUIRED, _PUPIL_OPTIONAL):
+def _pupils(path: Path, schools: pl.DataFrame | None, problems: list[Problem], schools_file: str) -> pl.DataFrame | None:
+    ch = _open(path, problems, _PUPIL_REQUIRED, _PUPIL_OPTIONAL)
+    if ch is None:
         return None
     ch.number("year", pl.Int32, 2000, 2100, True, "ett årtal")
     ch.bad("pupil_id", pl.col("pupil_id") == "", lambda v: "elev-id saknas")
@@ -286,9 +295,7 @@ def _pupils(path: Path, schools: pl.DataFrame | None, problems: list[Problem]) -
     dup = pl.struct("year", "pupil_id").is_duplicated() & (pl.col("pupil_id") != "")
     ch.bad("pupil_id", dup, lambda v: f"eleven {v!r} förekommer flera gånger samma år")
     ch.digits("school_unit_code", 8, what="skolenhetskod")
-    if schools is not None:
-        known = schools["school_unit_code"].to_list()
-        ch.bad("school_unit_code", pl.col("school_unit_code").str.contains(r"^\d{8}$") & ~pl.col("school_unit_code").is_in(known), lambda v: f"skolenheten {v} finns inte i schools.csv")
+    ch.known_school("school_unit_code", schools, schools_file, only=pl.col("school_unit_code").str.contains(r"^\d{8}$"))
     ch.choice("school_form", SCHOOL_FORMS)
     gr = pl.col("school_form").is_in(["gr", "gran"])
     gy = pl.col("school_form").is_in(["gy", "gyan"])
@@ -350,13 +357,9 @@ def _money_column(ch: _Checker, column: str, required: bool) -> pl.Series:
     return ore
 
 
-def _decisions(path: Path, pupils: pl.DataFrame | None, problems: list[Problem]) -> pl.DataFrame | None:
-    got = _read_text_table(path, problems)
-    if got is None:
-        return None
-    df, sep = got
-    ch = _Checker(df, path.name, sep, problems)
-    if not ch.columns(("year", "pupil_id", "kind", "amount"), ("extensive",)):
+def _decisions(path: Path, pupils: pl.DataFrame | None, problems: list[Problem], pupils_file: str) -> pl.DataFrame | None:
+    ch = _open(path, problems, ("year", "pupil_id", "kind", "amount"), ("extensive",))
+    if ch is None:
         return None
     ch.number("year", pl.Int32, 2000, 2100, True, "ett årtal")
     ch.choice("kind", ("individual_support",))
@@ -365,25 +368,19 @@ def _decisions(path: Path, pupils: pl.DataFrame | None, problems: list[Problem])
         known = pupils.select(pl.col("year").cast(pl.String), "pupil_id")
         missing = ch.df.join(known, on=["year", "pupil_id"], how="anti")
         ids = set(missing["_row"].to_list())
-        ch.bad("pupil_id", pl.col("_row").is_in(list(ids)), lambda v: f"eleven {v!r} finns inte i pupils.csv det året")
+        ch.bad("pupil_id", pl.col("_row").is_in(list(ids)), lambda v: f"eleven {v!r} finns inte i {pupils_file} det året")
     amounts = _money_column(ch, "amount", True)
     typed = _typed(ch.df.with_columns(amounts), DECISION_SCHEMA, ch.decimal_comma)
     return conform(typed, DECISION_SCHEMA)
 
 
-def _rsu(path: Path, schools: pl.DataFrame | None, problems: list[Problem]) -> pl.DataFrame | None:
-    got = _read_text_table(path, problems)
-    if got is None:
-        return None
-    df, sep = got
-    ch = _Checker(df, path.name, sep, problems)
-    if not ch.columns(("group_id", "area", "host_school_unit_code", "places", "budgeted_cost"), ("other_income",)):
+def _rsu(path: Path, schools: pl.DataFrame | None, problems: list[Problem], schools_file: str) -> pl.DataFrame | None:
+    ch = _open(path, problems, ("group_id", "area", "host_school_unit_code", "places", "budgeted_cost"), ("other_income",))
+    if ch is None:
         return None
     ch.bad("group_id", pl.col("group_id").is_duplicated(), lambda v: f"gruppen {v!r} förekommer flera gånger")
     ch.digits("host_school_unit_code", 8, what="skolenhetskod")
-    if schools is not None:
-        known = schools["school_unit_code"].to_list()
-        ch.bad("host_school_unit_code", ~pl.col("host_school_unit_code").is_in(known), lambda v: f"skolenheten {v} finns inte i schools.csv")
+    ch.known_school("host_school_unit_code", schools, schools_file)
     ch.number("places", pl.Int32, 0, None, True, "ett heltal")
     cost = _money_column(ch, "budgeted_cost", True)
     other = _money_column(ch, "other_income", False)
@@ -391,18 +388,12 @@ def _rsu(path: Path, schools: pl.DataFrame | None, problems: list[Problem]) -> p
     return conform(typed, RSU_GROUP_SCHEMA)
 
 
-def _index(path: Path, schools: pl.DataFrame | None, problems: list[Problem]) -> pl.DataFrame | None:
-    got = _read_text_table(path, problems)
-    if got is None:
-        return None
-    df, sep = got
-    ch = _Checker(df, path.name, sep, problems)
-    if not ch.columns(("school_unit_code", "year", "index"), ("pupils",)):
+def _index(path: Path, schools: pl.DataFrame | None, problems: list[Problem], schools_file: str) -> pl.DataFrame | None:
+    ch = _open(path, problems, ("school_unit_code", "year", "index"), ("pupils",))
+    if ch is None:
         return None
     ch.digits("school_unit_code", 8, what="skolenhetskod")
-    if schools is not None:
-        known = schools["school_unit_code"].to_list()
-        ch.bad("school_unit_code", ~pl.col("school_unit_code").is_in(known), lambda v: f"skolenheten {v} finns inte i schools.csv")
+    ch.known_school("school_unit_code", schools, schools_file)
     ch.number("year", pl.Int32, 2000, 2100, True, "ett årtal")
     ch.number("index", pl.Float64, 0, None, True, "ett indexvärde")
     ch.number("pupils", pl.Int32, 0, None, False, "ett heltal")
@@ -422,10 +413,11 @@ def read_files(
     """Read and validate the files; raise ``InputError`` listing every problem found."""
     problems: list[Problem] = []
     school_table = _schools(Path(schools), problems)
-    pupil_table = _pupils(Path(pupils), school_table, problems)
-    index_table = _index(Path(index), school_table, problems) if index else None
-    decision_table = _decisions(Path(decisions), pupil_table, problems) if decisions else None
-    rsu_table = _rsu(Path(rsu_groups), school_table, problems) if rsu_groups else None
+    schools_file, pupils_file = Path(schools).name, Path(pupils).name  # named in messages
+    pupil_table = _pupils(Path(pupils), school_table, problems, schools_file)
+    index_table = _index(Path(index), school_table, problems, schools_file) if index else None
+    decision_table = _decisions(Path(decisions), pupil_table, problems, pupils_file) if decisions else None
+    rsu_table = _rsu(Path(rsu_groups), school_table, problems, schools_file) if rsu_groups else None
     if problems or school_table is None or pupil_table is None:
         raise InputError(problems or [Problem(str(pupils), None, None, "kunde inte läsas")])
     return AllocationInput(

@@ -18,7 +18,7 @@ import polars as pl
 from django.db import transaction
 
 from likvard.data.personal_identity import IdentityError, load_key, parse_identity, pseudonym
-from likvard.data.register import InputError, Problem, read_files, xlsx_to_csv
+from likvard.data.register import InputError, Problem, read_files, read_text_table, xlsx_to_csv
 from likvard.web.allocation.models import AuditEntry
 from likvard.web.schools.models import School
 
@@ -35,11 +35,15 @@ class ImportResult:
 
 
 def _pseudonymise(path: Path, name: str) -> tuple[Path, list[Problem]]:
-    """Replace a ``personal_id`` column by ``pupil_id`` pseudonyms; report invalid numbers."""
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    header = text.split("\n", 1)[0]
-    sep = ";" if header.count(";") > header.count(",") else ","
-    frame = pl.read_csv(path, separator=sep, infer_schema=False)
+    """Replace a ``personal_id`` column by ``pupil_id`` pseudonyms; report invalid numbers.
+
+    Read with the register's own reader (delimiter, BOM, encoding); a file it cannot read is
+    left as it is, and ``read_files`` reports why with the file's name.
+    """
+    got = read_text_table(path, [])
+    if got is None:
+        return path, []
+    frame, sep = got
     if "personal_id" not in frame.columns:
         return path, []
     problems: list[Problem] = []
@@ -48,13 +52,13 @@ def _pseudonymise(path: Path, name: str) -> tuple[Path, list[Problem]]:
     except (IdentityError, OSError) as exc:
         return path, [Problem(name, None, "personal_id", str(exc))]
     ids: list[str] = []
-    for i, value in enumerate(frame["personal_id"].fill_null("").to_list(), start=2):
+    for row, value in frame.select("_row", "personal_id").iter_rows():
         try:
             ids.append(pseudonym(parse_identity(value), key))
         except IdentityError as exc:
-            problems.append(Problem(name, i, "personal_id", str(exc)))
+            problems.append(Problem(name, int(row), "personal_id", str(exc)))
             ids.append("")
-    out = frame.drop("personal_id").with_columns(pl.Series("pupil_id", ids))
+    out = frame.drop("personal_id", "_row").with_columns(pl.Series("pupil_id", ids))
     target = path.with_suffix(".pseudonymised.csv")
     out.write_csv(target, separator=sep)
     return target, problems
