@@ -279,36 +279,11 @@ def store_expected_results(inputs: Any, year: int) -> int:
     from likvard.engine.stats import expected_results
 
     table, by_gender = expected_results(inputs.pupils, year).published()
-    ResultByGender.objects.filter(year=year).delete()
-    ResultByGender.objects.bulk_create(
-        ResultByGender(
-            school_unit_code=r["school_unit_code"],
-            year=year,
-            outcome=r["outcome"],
-            gender=r["gender"],
-            pupils=r["pupils"],
-            actual=r["actual"],
-            expected=r["expected"],
-            value_added=r["value_added"],
-        )
-        for r in by_gender.iter_rows(named=True)
-    )
-    ResultEstimate.objects.filter(year=year).delete()
-    ResultEstimate.objects.bulk_create(
-        ResultEstimate(
-            school_unit_code=r["school_unit_code"],
-            year=year,
-            outcome=r["outcome"],
-            pupils=r["pupils"],
-            actual=r["actual"],
-            expected=r["expected"],
-            value_added=r["value_added"],
-            lower=r["lower"],
-            upper=r["upper"],
-            flag=r["flag"],
-        )
-        for r in table.iter_rows(named=True)
-    )
+    for model, frame in ((ResultByGender, by_gender), (ResultEstimate, table)):
+        # the published tables carry every field of the model (figures as text, ".." hidden)
+        fields = [f.name for f in model._meta.concrete_fields if f.name not in ("id", "year")]
+        model.objects.filter(year=year).delete()
+        model.objects.bulk_create(model(year=year, **{f: r[f] for f in fields}) for r in frame.iter_rows(named=True))
     return table.height
 
 

@@ -138,7 +138,7 @@ def results(request: HttpRequest) -> HttpResponse:
     outcome = request.GET.get("outcome", "merit_value")
     if outcome not in OUTCOME_LABELS:
         outcome = "merit_value"
-    years = sorted(set(ResultEstimate.objects.values_list("year", flat=True)), reverse=True)
+    years = list(ResultEstimate.objects.order_by("-year").values_list("year", flat=True).distinct())
     year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() and int(request.GET["year"]) in years else (years[0] if years else None)
     visible = {s.school_unit_code: s for s in visible_schools(request.user)}
     areas = sorted({s.area for s in visible.values() if s.area})
@@ -164,7 +164,7 @@ def results(request: HttpRequest) -> HttpResponse:
             "code": j["flag"] if j else "..",
             "highlight": bool(area) and school.area == area,
             **{f: _result_number(getattr(e, f), outcome) for f in ("actual", "expected", "value_added")},
-            **{f: _result_number(str(j[f]), outcome) if j else ".." for f in ("lower", "upper")},
+            **{f: _result_number(j[f], outcome) if j else ".." for f in ("lower", "upper")},
             "sort": j["shrunken"] if j else float("-inf"),
         })
         if j:
@@ -233,7 +233,7 @@ def school_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "schools/detail.html", {"school": school, "runs": runs, "statement": _display(statement) if statement else None, "run": latest, "results": results, "by_gender": by_gender})
 
 
-def _result_number(text: str, outcome: str) -> str:
+def _result_number(text: str | float, outcome: str) -> str:
     """Swedish display: merit value with one decimal, eligibility in percent; ``..`` kept."""
     try:
         value = float(text)

@@ -717,20 +717,21 @@ def fixed_grant(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
 def charge(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     """Charges to own schools: IT cost per pupil and per employee (L4059–4071), psychologists
     per pupil in upper secondary (L4376–4389)."""
+    def charged(table: pl.DataFrame, quantity: str, line: str, rate_ore: int, template: str) -> pl.DataFrame:
+        return table.select(
+            "school_unit_code",
+            pl.lit(c.id).alias("component"),
+            pl.lit(line).alias("line"),
+            pl.col(quantity).cast(pl.Float64).alias("quantity"),
+            pl.lit(-rate_ore, dtype=pl.Int64).alias("rate_ore"),
+            (-pl.col(quantity).cast(pl.Int64) * rate_ore).alias("amount_ore"),
+            pl.lit(template).alias("template"),
+        )
+
     frames = []
     if c.per_pupil_ore:
         counts = _count(_select(c, ctx), "n")
-        frames.append(
-            counts.select(
-                "school_unit_code",
-                pl.lit(c.id).alias("component"),
-                pl.lit("per_pupil").alias("line"),
-                pl.col("n").cast(pl.Float64).alias("quantity"),
-                pl.lit(-c.per_pupil_ore, dtype=pl.Int64).alias("rate_ore"),
-                (-pl.col("n").cast(pl.Int64) * c.per_pupil_ore).alias("amount_ore"),
-                pl.lit("avgift {q} elever × {r}").alias("template"),
-            )
-        )
+        frames.append(charged(counts, "n", "per_pupil", c.per_pupil_ore, "avgift {q} elever × {r}"))
     if c.per_employee_ore:
         forms = "|".join(c.school_forms)
         staff = ctx.schools.filter(
@@ -740,17 +741,7 @@ def charge(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
             & (pl.col("employees") > 0)
             & pl.col("school_unit_code").is_in(ctx.shared(("cell schools",), lambda: ctx.cells["school_unit_code"].unique().to_list()))
         ).sort("school_unit_code")
-        frames.append(
-            staff.select(
-                "school_unit_code",
-                pl.lit(c.id).alias("component"),
-                pl.lit("per_employee").alias("line"),
-                pl.col("employees").cast(pl.Float64).alias("quantity"),
-                pl.lit(-c.per_employee_ore, dtype=pl.Int64).alias("rate_ore"),
-                (-pl.col("employees").cast(pl.Int64) * c.per_employee_ore).alias("amount_ore"),
-                pl.lit("avgift {q} anställda × {r}").alias("template"),
-            )
-        )
+        frames.append(charged(staff, "employees", "per_employee", c.per_employee_ore, "avgift {q} anställda × {r}"))
     lines = pl.concat([_lines(f) for f in frames]).sort(["school_unit_code", "line"]) if frames else empty_lines()
     return Output(lines, _budget_check(c, lines))
 
