@@ -94,7 +94,7 @@ def simulate(seed: int = 3, per_cell: int = 32) -> Municipality:
     pupils = pupils.with_columns(
         pl.when(grade9).then(True).otherwise(None).alias("eligible_vocational")
     )
-    encoding, _ = learn_encoding(pupils, (2022, 2023, 2024))
+    encoding, _ = learn_encoding(pupils, (2022, 2023, 2024), home_municipality="0180")
     X = encoding.design(pupils)
     beta = np.array([TRUE_INDEX[k] for k in ("(Intercept)", *encoding.features)])
     risk = 1 / (1 + np.exp(-(X @ beta)))

@@ -7,27 +7,35 @@ results with a ``summary()``. See docs/methods/index.md and docs/methods/value-a
 from likvard.engine.stats.errors import StatsInputError
 from likvard.engine.stats.expected import ExpectedResults, expected_results
 from likvard.engine.stats.index import (
+    INDEX_MODEL_VERSION,
+    IndexEncoding,
     IndexModel,
     IndexResult,
+    apply_index_model,
     compute_index,
     fit_index_model,
+    modal_home_municipality,
     school_index,
 )
 from likvard.engine.stats.logistic import LogisticFit, fit_logistic
 from likvard.engine.stats.mixed import RandomInterceptFit, fit_arrays, fit_random_intercept
 
 __all__ = [
+    "INDEX_MODEL_VERSION",
     "ExpectedResults",
+    "IndexEncoding",
     "IndexModel",
     "IndexResult",
     "LogisticFit",
     "RandomInterceptFit",
     "StatsInputError",
+    "apply_index_model",
     "compute_index",
     "expected_results",
     "fit_arrays",
     "fit_index_model",
     "fit_logistic",
     "fit_random_intercept",
+    "modal_home_municipality",
     "school_index",
 ]

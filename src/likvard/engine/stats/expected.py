@@ -135,15 +135,32 @@ def expected_results(
     pupils: pl.DataFrame,
     year: int,
     *,
+    home_municipality: str | None = None,
     index_model: IndexModel | None = None,
     level: float = 0.95,
     adjust: Adjust = "none",
     include_gender: bool = True,
 ) -> ExpectedResults:
-    """Fit both outcomes on the year's grade-9 pupils and compare schools with expectation."""
+    """Fit both outcomes on the year's grade-9 pupils and compare schools with expectation.
+
+    The covariates come from ``index_model``'s stored encoding when one is given (the model the
+    allocation used, so expected results and money rest on the same weights); otherwise an index
+    model is fitted for ``year`` on the residents of ``home_municipality`` (None = the
+    municipality where most grade-9 pupils of the reference years live; callers should pass the
+    allocation model's ``municipality``). Giving both with different codes is an error.
+    """
     if adjust not in ("none", "bonferroni", "holm"):
         raise StatsInputError(f"adjust must be none, bonferroni or holm, not {adjust!r}")
-    model = index_model if index_model is not None else fit_index_model(pupils, year)
+    if index_model is not None:
+        if home_municipality is not None and home_municipality != index_model.home_municipality:
+            raise StatsInputError(
+                f"the index model was fitted on residents of {index_model.home_municipality}, "
+                f"not {home_municipality}",
+                column="home_municipality",
+            )
+        model = index_model
+    else:
+        model = fit_index_model(pupils, year, home_municipality=home_municipality)
     cohort = pupils.filter(
         (pl.col("year") == year) & (pl.col("grade") == "9") & (pl.col("school_form") == "gr")
     )

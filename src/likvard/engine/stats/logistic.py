@@ -8,8 +8,9 @@ statsmodels' ``Logit`` is the yardstick in the tests (agreement to 1e-6).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -23,6 +24,63 @@ def _readonly(a: FloatArray) -> FloatArray:
     a = np.array(a, dtype=np.float64, copy=True)
     a.flags.writeable = False
     return a
+
+
+# Reading stored fits back (``LogisticFit.from_dict``, ``IndexModel.from_dict``): every value is
+# checked for its JSON type, and a missing or wrong key is named with its path, because a stored
+# model that loads with a silently wrong field would move money.
+T = TypeVar("T")
+
+
+def take(d: object, key: str, where: str, conv: Callable[[object], T]) -> T:
+    """``conv(d[key])``, or a StatsInputError naming ``where.key`` if absent or ill-typed."""
+    path = f"{where}.{key}" if where else key
+    if not isinstance(d, Mapping):
+        raise StatsInputError(f"stored model: {where or 'the model'} is not an object", column=where or None)
+    if key not in d:
+        raise StatsInputError(f"stored model: missing key {path!r}", column=path)
+    try:
+        return conv(d[key])
+    except (TypeError, ValueError) as err:
+        raise StatsInputError(f"stored model: key {path!r} {err}", column=path) from None
+
+
+def as_float(v: object) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise TypeError(f"must be a number, not {type(v).__name__}")
+    return float(v)
+
+
+def as_int(v: object) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"must be an integer, not {type(v).__name__}")
+    return v
+
+
+def as_bool(v: object) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError(f"must be true or false, not {type(v).__name__}")
+    return v
+
+
+def as_str(v: object) -> str:
+    if not isinstance(v, str):
+        raise TypeError(f"must be a string, not {type(v).__name__}")
+    return v
+
+
+def as_list(v: object) -> list[object]:
+    if not isinstance(v, list | tuple):
+        raise TypeError(f"must be a list, not {type(v).__name__}")
+    return list(v)
+
+
+def as_floats(v: object) -> tuple[float, ...]:
+    return tuple(as_float(x) for x in as_list(v))
+
+
+def as_strs(v: object) -> tuple[str, ...]:
+    return tuple(as_str(x) for x in as_list(v))
 
 
 @dataclass(frozen=True)
@@ -60,6 +118,54 @@ class LogisticFit:
     def predict(self, X: FloatArray) -> FloatArray:
         """Predicted probabilities for a design matrix laid out like the fitted one."""
         return np.asarray(special.expit(self.linear_predictor(X)), dtype=np.float64)
+
+    def to_dict(self) -> dict[str, object]:
+        """Everything ``predict``, ``table()`` and ``summary()`` need, as plain JSON types.
+
+        Floats are written as Python floats, which JSON (``repr``) carries to the bit, so a fit
+        read back with ``from_dict`` predicts exactly what this one does.
+        """
+        return {
+            "names": list(self.names),
+            "coef": [float(v) for v in self.coef],
+            "se": [float(v) for v in self.se],
+            "cov": [[float(v) for v in row] for row in self.cov],
+            "loglik": float(self.loglik),
+            "n_obs": int(self.n_obs),
+            "iterations": int(self.iterations),
+            "converged": bool(self.converged),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, object], *, where: str = "fit") -> LogisticFit:
+        """Rebuild a fit written by ``to_dict``; a missing or inconsistent key is named."""
+        names = take(d, "names", where, as_strs)
+        coef = take(d, "coef", where, as_floats)
+        se = take(d, "se", where, as_floats)
+        cov = take(d, "cov", where, lambda v: tuple(as_floats(row) for row in as_list(v)))
+        p = len(names)
+        if len(coef) != p or len(se) != p:
+            raise StatsInputError(
+                f"stored model: {where}.coef and {where}.se must have one entry per name ({p})",
+                column=f"{where}.coef",
+            )
+        if len(cov) != p or any(len(row) != p for row in cov):
+            raise StatsInputError(f"stored model: {where}.cov must be {p} × {p}", column=f"{where}.cov")
+        cov_arr = np.array(cov, dtype=np.float64).reshape(p, p)
+        if not np.allclose(np.sqrt(np.diag(cov_arr)), np.array(se), rtol=1e-9, atol=0.0):
+            raise StatsInputError(
+                f"stored model: {where}.se does not match the diagonal of {where}.cov",
+                column=f"{where}.se",
+            )
+        return cls(
+            names=names,
+            coef=_readonly(np.array(coef, dtype=np.float64)),
+            cov=_readonly(cov_arr),
+            loglik=take(d, "loglik", where, as_float),
+            n_obs=take(d, "n_obs", where, as_int),
+            iterations=take(d, "iterations", where, as_int),
+            converged=take(d, "converged", where, as_bool),
+        )
 
     def summary(self) -> str:
         lines = [
