@@ -55,7 +55,6 @@ def _set(lines: list[str], row: int, column: str, value: str) -> None:
         ("pupils.csv", 9, "special_group_share", "abc", "inte en andel"),
         ("pupils.csv", 10, "home_municipality", "180", "kommunkod"),
         ("pupils.csv", 11, "guardian_income_decile", "11", "större än 10"),
-        ("pupils.csv", 12, "pupil_id", "200101011234", "personnummer"),
         ('decisions.csv', 2, "amount", '"12,345"', "öre"),
         ("decisions.csv", 3, "amount", "mycket", "inte ett belopp"),
         ("schools.csv", 3, "operator", "privat", "giltigt värde"),
@@ -280,3 +279,190 @@ def test_a_bad_cell_in_a_workbook_names_the_excel_row(files, tmp_path):
     with pytest.raises(InputError) as err:
         read_files(pupils=tmp_path / "broken.xlsx", schools=files / "schools.csv")
     assert "kan inte läsas som Excel-fil" in str(err.value) and "broken.xlsx" in str(err.value)
+
+
+# --- issue 7: one reader for every import, organiser types, ignored columns, privacy ----------
+
+
+def test_the_register_in_swedish_excels_windows_1252_dialect_reads_like_the_utf8_files(files, tmp_path):
+    """"CSV (semikolonavgränsad)" from a Swedish Excel: Windows-1252, semicolons, decimal commas."""
+    from likvard.data.register import read_schools
+
+    d = tmp_path / "cp1252"
+    d.mkdir()
+    for f in files.iterdir():
+        if f.suffix != ".csv":
+            continue
+        table = pl.read_csv(f, infer_schema=False)
+        if f.name == "schools.csv":
+            table = table.with_columns(pl.col("name").str.replace("Skola", "Skolan vid Åsö gärde"))
+        if f.name == "school_index.csv":
+            table = table.with_columns(pl.col("index").str.replace(".", ",", literal=True))
+        (d / f.name).write_bytes(table.write_csv(separator=";").encode("cp1252"))
+    back = read_dir(d)
+    original = read_dir(files)
+    assert back.pupils.equals(original.pupils)
+    assert back.schools["name"].to_list() == [n.replace("Skola", "Skolan vid Åsö gärde") for n in original.schools["name"].to_list()]
+    assert (back.index["index"] - original.index["index"]).abs().max() < 1e-9
+    assert read_schools(d / "schools.csv", []) is not None
+
+
+def test_files_held_in_memory_read_like_files_on_disk_and_messages_name_the_upload(files):
+    from likvard.data.tables import Upload
+
+    uploads = {k: Upload(f"uppladdad-{k}.csv", (files / f"{k}.csv").read_bytes()) for k in ("pupils", "schools")}
+    back = read_files(pupils=uploads["pupils"], schools=uploads["schools"])
+    assert back.pupils.equals(read_dir(files).pupils)
+    lines = (files / "pupils.csv").read_text(encoding="utf-8").splitlines()
+    _set(lines, 4, "grade", "Q")
+    with pytest.raises(InputError) as err:
+        read_files(pupils=Upload("elever 2024.csv", "\n".join(lines).encode()), schools=uploads["schools"])
+    assert [(p.file, p.row, p.column) for p in err.value.problems] == [("elever 2024.csv", 4, "grade")]
+
+
+def test_a_school_list_with_an_extra_column_is_read_with_a_notice(files, tmp_path):
+    def extra(lines):
+        lines[0] += ",telefon"
+        for r in range(1, len(lines)):
+            lines[r] += ",08-123 456"
+
+    d = _copy_with(files, tmp_path, "schools.csv", extra)
+    notices: list = []
+    back = read_dir(d, notices=notices)
+    assert back.schools.equals(read_dir(files).schools)
+    assert [str(n) for n in notices] == ["schools.csv, rad 1, kolumn telefon: okänd kolumn, ignoreras"]
+
+
+def test_an_extra_column_in_any_other_file_is_still_refused(files, tmp_path):
+    def extra(lines):
+        lines[0] += ",telefon"
+        for r in range(1, len(lines)):
+            lines[r] += ","
+
+    d = _copy_with(files, tmp_path, "school_index.csv", extra)
+    with pytest.raises(InputError) as err:
+        read_dir(d)
+    assert [(p.file, p.row, p.column) for p in err.value.problems] == [("school_index.csv", 1, "telefon")]
+
+
+def test_a_school_list_alone_can_be_validated(files):
+    from likvard.data.register import read_schools
+    from likvard.engine.allocation.inputs import PUPIL_SCHEMA
+
+    back = read_files(schools=files / "schools.csv")
+    assert back.pupils.height == 0 and back.pupils.schema == pl.Schema(PUPIL_SCHEMA)
+    assert back.schools.equals(read_dir(files).schools)
+    problems: list = []
+    assert read_schools(files / "schools.csv", problems).equals(back.schools) and problems == []
+
+
+def test_pupils_are_checked_against_a_given_school_table(files):
+    schools = read_dir(files).schools
+    back = read_files(pupils=files / "pupils.csv", known_schools=schools.select("school_unit_code"))
+    assert back.pupils.equals(read_dir(files).pupils)
+    fewer = schools.select("school_unit_code").tail(-1)
+    with pytest.raises(InputError) as err:
+        read_files(pupils=files / "pupils.csv", known_schools=fewer)
+    first = err.value.problems[0]
+    assert (first.file, first.column) == ("pupils.csv", "school_unit_code") and "finns inte i skolregistret" in first.message
+    with pytest.raises(InputError) as err:
+        read_files(pupils=files / "pupils.csv")
+    assert err.value.problems[0].file == "schools.csv" and "skollistan saknas" in err.value.problems[0].message
+
+
+def test_a_school_index_without_pupils_is_refused_naming_file_and_column(files, tmp_path):
+    def drop_pupils(lines):
+        for r, line in enumerate(lines):
+            lines[r] = line.rsplit(",", 1)[0]
+
+    assert (files / "school_index.csv").read_text(encoding="utf-8").splitlines()[0].endswith(",pupils")
+    d = _copy_with(files, tmp_path, "school_index.csv", drop_pupils)
+    with pytest.raises(InputError) as err:
+        read_dir(d)
+    assert [str(p) for p in err.value.problems] == ["school_index.csv, rad 1, kolumn pupils: kolumnen saknas"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "words"),
+    [("index", "0", "större än 0"), ("index", "-3", "större än 0"), ("index", "inf", "ändligt"), ("index", "NaN", "ändligt"), ("pupils", "", "saknas")],
+)
+def test_an_index_must_be_positive_and_finite_and_have_pupils(files, tmp_path, column, value, words):
+    d = _copy_with(files, tmp_path, "school_index.csv", lambda lines: _set(lines, 3, column, value))
+    with pytest.raises(InputError) as err:
+        read_dir(d)
+    hits = [p for p in err.value.problems if (p.file, p.row, p.column) == ("school_index.csv", 3, column)]
+    assert hits and words in hits[0].message, err.value.problems
+
+
+def test_schools_of_other_municipalities_and_the_state_are_accepted_and_private_is_not(files, tmp_path):
+    def organisers(lines):
+        _set(lines, 2, "operator", "other_municipality")
+        _set(lines, 3, "operator", "state")
+
+    back = read_dir(_copy_with(files, tmp_path, "schools.csv", organisers))
+    assert back.schools["operator"].to_list()[:2] == ["other_municipality", "state"]
+    (tmp_path / "b").mkdir()
+    d = _copy_with(files, tmp_path / "b", "schools.csv", lambda lines: _set(lines, 4, "operator", "private"))
+    with pytest.raises(InputError) as err:
+        read_dir(d)
+    assert [(p.file, p.row, p.column) for p in err.value.problems] == [("schools.csv", 4, "operator")]
+    assert "other_municipality" in err.value.problems[0].message and "state" in err.value.problems[0].message
+
+
+def test_a_pupil_id_that_looks_like_a_personal_identity_number_is_left_to_the_importer(files, tmp_path):
+    """The reader no longer refuses it: the import pseudonymises such ids before storing."""
+    d = _copy_with(files, tmp_path, "pupils.csv", lambda lines: _set(lines, 12, "pupil_id", "200101011234"))
+    assert read_dir(d).pupils["pupil_id"].to_list()[10] == "200101011234"
+    from likvard.data.register import text_columns
+
+    assert "pupil_id" in text_columns("pupils") and "pupil_id" in text_columns("decisions.csv")
+    assert set(text_columns("schools")) == {"name", "organiser", "district", "area"}
+    assert text_columns("school_index.csv") == ()
+
+
+def test_messages_never_show_free_text_values_nor_identity_numbers(files, tmp_path):
+    secret = "200101011234"
+
+    def edit(lines):
+        _set(lines, 3, "pupil_id", secret)
+        lines.append(lines[2])  # the same pupil twice in the year
+        _set(lines, 5, "pupil_id", "x" * 65)
+        _set(lines, 6, "school_unit_code", "19900101-1234")  # an identity number in a code column
+        _set(lines, 7, "grade", "Q")
+
+    d = _copy_with(files, tmp_path, "pupils.csv", edit)
+    with pytest.raises(InputError) as err:
+        read_dir(d)
+    found = {(p.row, p.column): p.message for p in err.value.problems}
+    assert "flera gånger" in found[(3, "pupil_id")]
+    assert "64 tecken" in found[(5, "pupil_id")]
+    assert "skolenhetskod" in found[(6, "school_unit_code")]
+    assert found[(7, "grade")].startswith("'Q' är ingen årskurs")  # a code is shown: it helps
+    text = "\n".join(str(p) for p in err.value.problems)
+    assert secret not in text and "19900101" not in text and "xxxx" not in text
+
+
+def test_a_decision_for_an_unknown_pupil_does_not_show_the_id(files, tmp_path):
+    d = _copy_with(files, tmp_path, "decisions.csv", lambda lines: _set(lines, 2, "pupil_id", "hemlig-elev"))
+    with pytest.raises(InputError) as err:
+        read_dir(d)
+    assert [(p.file, p.row, p.column) for p in err.value.problems] == [("decisions.csv", 2, "pupil_id")]
+    assert "hemlig-elev" not in str(err.value)
+
+
+@pytest.mark.parametrize(("file", "column", "value"), [("pupils.csv", "year", "2024.0"), ("pupils.csv", "year", "1999"), ("decisions.csv", "year", "2101"), ("school_index.csv", "year", "2024.5")])
+def test_years_are_whole_numbers_between_2000_and_2100(files, tmp_path, file, column, value):
+    d = _copy_with(files, tmp_path, file, lambda lines: _set(lines, 2, column, value))
+    with pytest.raises(InputError) as err:
+        read_dir(d)
+    assert any((p.file, p.row, p.column) == (file, 2, column) for p in err.value.problems), err.value.problems
+
+
+def test_the_reading_wrappers_kept_for_existing_callers_still_work(files, tmp_path):
+    from likvard.data.register import read_text_table, xlsx_to_csv
+
+    frame, sep = read_text_table(files / "schools.csv", [])
+    assert sep == "," and frame.columns[0] == "_row" and frame.height == read_dir(files).schools.height
+    book = _as_workbook(files / "schools.csv", tmp_path / "schools.xlsx")
+    target = xlsx_to_csv(book, tmp_path / "schools-from-excel.csv", [])
+    assert target is not None and pl.read_csv(target, infer_schema=False).equals(pl.read_csv(files / "schools.csv", infer_schema=False).fill_null(""))

@@ -17,7 +17,9 @@ SCHOOL_FORMS = ("gr", "gran", "gy", "gyan")
 #: Grades as text: F (förskoleklass) and 1–9 in gr/gran, 1–3 in gy/gyan.
 GRADES_GR = ("F", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 GRADES_GY = ("1", "2", "3")
-OPERATORS = ("municipal", "independent")
+#: Who runs a school: the own municipality (egen regi), an independent organiser (fristående),
+#: another municipality (interkommunal ersättning) or the state (specialskola, sameskola).
+OPERATORS = ("municipal", "independent", "other_municipality", "state")
 GENDERS = ("female", "male")
 LEISURE = ("none", "fritidshem", "fritidsklubb")
 SPECIAL_GROUPS = ("none", "su", "rsu", "csu")
