@@ -2,21 +2,46 @@
 
 from .compare import Comparison, compare
 from .errors import AllocationError, ModelError
-from .inputs import AllocationInput
-from .run import AllocationResult, run
-from .spec import Component, Model, build_model, load_model, with_overrides
+from .inputs import (
+    DECISION_SCHEMA,
+    INDEX_SCHEMA,
+    OPERATORS,
+    PUPIL_SCHEMA,
+    RSU_GROUP_SCHEMA,
+    SCHOOL_SCHEMA,
+    AllocationInput,
+    conform,
+    empty,
+)
+from .run import AllocationResult, pot_dict, run
+from .spec import Component, Labels, Model, build_model, load_model, with_overrides
+from .statement import Statement, StatementLine, explain, format_quantity
 
 __all__ = [
+    "DECISION_SCHEMA",
+    "INDEX_SCHEMA",
+    "OPERATORS",
+    "PUPIL_SCHEMA",
+    "RSU_GROUP_SCHEMA",
+    "SCHOOL_SCHEMA",
     "AllocationError",
     "AllocationInput",
     "AllocationResult",
     "Comparison",
     "Component",
+    "Labels",
     "Model",
     "ModelError",
+    "Statement",
+    "StatementLine",
     "build_model",
     "compare",
+    "conform",
+    "empty",
+    "explain",
+    "format_quantity",
     "load_model",
+    "pot_dict",
     "run",
     "with_overrides",
 ]

@@ -34,6 +34,7 @@ from .components import (
 from .errors import AllocationError
 from .inputs import GRADES_GR, INDEX_SCHEMA, SCHOOL_FORMS, AllocationInput, conform
 from .spec import Model, planned_amount
+from .statement import Statement, StatementLine
 
 VAT_COMPONENT = "vat_compensation"
 #: Components alternate between Python (holding the GIL) and Polars (not holding it), so a
@@ -69,13 +70,44 @@ class AllocationResult:
         """School × component amounts (long format)."""
         return self.lines.group_by(["school_unit_code", "component"]).agg(pl.col("amount_ore").sum()).sort(["school_unit_code", "component"])
 
-    def statement(self, school_unit_code: str) -> dict[str, Any]:
-        """One school's statement in the JSON shape of the CLI."""
+    def statement(self, school_unit_code: str) -> Statement:
+        """One school's statement."""
         rows = self.schools.filter(pl.col("school_unit_code") == school_unit_code)
         if rows.height == 0:
             raise KeyError(school_unit_code)
         lines = self.lines.filter(pl.col("school_unit_code") == school_unit_code)
-        return _school_dict(rows.row(0, named=True), lines, self.model)
+        return _statement(rows.row(0, named=True), lines, self.model)
+
+    def statements(self) -> list[Statement]:
+        """Every school's statement, in school unit code order."""
+        by_school = self.lines.partition_by("school_unit_code", as_dict=True, maintain_order=True)
+        return [_statement(row, by_school.get((row["school_unit_code"],), empty_lines()), self.model) for row in self.schools.iter_rows(named=True)]
+
+    def model_dict(self) -> dict[str, Any]:
+        """The model as the JSON describes it (id, year, name, source, illustrative, overrides)."""
+        return {
+            "id": self.model.id,
+            "year": self.year,
+            "name": self.model.name,
+            "source": self.model.source,
+            "version": self.model.version,
+            "municipality": self.model.municipality,
+            "illustrative_components": list(self.model.illustrative),
+            "overrides": [{"key": k, "value": v} for k, v in self.model.overrides],
+            "vat_rate": str(self.model.vat_rate),
+        }
+
+    def labels_dict(self) -> dict[str, str]:
+        """The municipality's name, sender and words for district and area (the model's)."""
+        labels = self.model.labels
+        return {"municipality_name": labels.municipality_name, "sender": labels.sender, "district": labels.district, "area": labels.area}
+
+    def components_dict(self) -> list[dict[str, Any]]:
+        """Every component (and VAT compensation) with its label, kind and source."""
+        return [
+            {"id": c.id, "label": c.label, "kind": c.kind, "role": c.role, "funding": c.funding, "source": c.source, "illustrative": c.illustrative}
+            for c in self.model.components
+        ] + [{"id": VAT_COMPONENT, "label": "Momskompensation", "kind": "vat", "role": "home_municipality", "funding": "municipal", "source": "L3676–3678", "illustrative": False}]
 
     def reconciliation(self) -> dict[str, Any]:
         """Pots and frames with what was paid, and whether everything balances."""
@@ -102,42 +134,26 @@ class AllocationResult:
             )
         return {
             "reconciled": self.reconciled,
-            "pots": [_pot_dict(p) for p in self.pots],
+            "pots": [pot_dict(p) for p in self.pots],
             "frames": frames,
             "total_ore": self.total_ore(),
         }
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI's JSON: model, pots, schools with lines and totals."""
-        by_school = self.lines.partition_by("school_unit_code", as_dict=True, maintain_order=True)
-        schools = []
-        for row in self.schools.iter_rows(named=True):
-            lines = by_school.get((row["school_unit_code"],), empty_lines())
-            schools.append(_school_dict(row, lines, self.model))
         return {
-            "model": {
-                "id": self.model.id,
-                "year": self.year,
-                "name": self.model.name,
-                "source": self.model.source,
-                "illustrative_components": list(self.model.illustrative),
-                "overrides": [{"key": k, "value": v} for k, v in self.model.overrides],
-                "vat_rate": str(self.model.vat_rate),
-            },
+            "model": self.model_dict(),
+            "labels": self.labels_dict(),
             "data_source": self.source,
-            "components": [
-                {"id": c.id, "label": c.label, "kind": c.kind, "role": c.role, "funding": c.funding, "source": c.source, "illustrative": c.illustrative}
-                for c in self.model.components
-            ]
-            + [{"id": VAT_COMPONENT, "label": "Momskompensation", "kind": "vat", "role": "home_municipality", "funding": "municipal", "source": "L3676–3678", "illustrative": False}],
-            "pots": [_pot_dict(p) for p in self.pots],
+            "components": self.components_dict(),
+            "pots": [pot_dict(p) for p in self.pots],
             "reconciled": self.reconciled,
             "total_ore": self.total_ore(),
-            "schools": schools,
+            "schools": [s.to_dict() for s in self.statements()],
         }
 
 
-def _pot_dict(p: PotCheck) -> dict[str, Any]:
+def pot_dict(p: PotCheck) -> dict[str, Any]:
     return {
         "id": p.id,
         "label": p.label,
@@ -150,61 +166,35 @@ def _pot_dict(p: PotCheck) -> dict[str, Any]:
     }
 
 
-def format_quantity(q: float | None) -> str:
-    """Swedish quantity: whole numbers grouped, others with one decimal and a comma."""
-    if q is None:
-        return ""
-    if float(q).is_integer():
-        return format_ore(int(q) * 100, unit="").strip()
-    return f"{q:,.1f}".replace(",", "\u00a0").replace(".", ",")
-
-
-def explain(template: str, quantity: float | None, rate_ore: int | None, amount_ore: int, detail: str | None, line: str) -> str:
-    """Render a line's plain-Swedish explanation ("412 elever × 2 000 kr basbelopp")."""
-    if quantity == 1:
-        template = template.replace("{q} elever", "{q} elev")
-    return template.format(
-        q=format_quantity(quantity),
-        r=format_ore(rate_ore) if rate_ore is not None else "",
-        a=format_ore(amount_ore),
-        detail=detail or "",
-        line=line,
-    )
-
-
-def _school_dict(row: Mapping[str, Any], lines: pl.DataFrame, model: Model) -> dict[str, Any]:
+def _statement(row: Mapping[str, Any], lines: pl.DataFrame, model: Model) -> Statement:
     labels = {c.id: c.label for c in model.components}
     labels[VAT_COMPONENT] = "Momskompensation"
-    out_lines = [
-        {
-            "component": ln["component"],
-            "label": labels.get(ln["component"], ln["component"]),
-            "line": ln["line"],
-            "quantity": ln["quantity"],
-            "rate_ore": ln["rate_ore"],
-            "amount_ore": ln["amount_ore"],
-            "explanation": explain(ln["template"], ln["quantity"], ln["rate_ore"], ln["amount_ore"], ln["detail"], ln["line"]),
-        }
-        for ln in lines.iter_rows(named=True)
-    ]
-    total = sum(ln["amount_ore"] for ln in out_lines)
-    pupils = int(row["pupils"] or 0)
-    return {
-        "school_unit_code": row["school_unit_code"],
-        "name": row["name"],
-        "operator": row["operator"],
-        "municipality_code": row["municipality_code"],
-        "district": row["district"],
-        "area": row["area"],
-        "synthetic": bool(row["synthetic"]),
-        "pupils": pupils,
-        "index": row.get("index"),
-        "index_basis": row.get("index_basis"),
-        "need_quartile": row.get("need_quartile"),
-        "lines": out_lines,
-        "total_ore": total,
-        "per_pupil_ore": (total // pupils) if pupils else None,
-    }
+    return Statement(
+        school_unit_code=row["school_unit_code"],
+        name=row["name"],
+        operator=row["operator"],
+        municipality_code=row["municipality_code"],
+        district=row["district"],
+        area=row["area"],
+        synthetic=bool(row["synthetic"]),
+        pupils=int(row["pupils"] or 0),
+        index=row.get("index"),
+        index_basis=row.get("index_basis"),
+        need_quartile=row.get("need_quartile"),
+        lines=tuple(
+            StatementLine(
+                component=ln["component"],
+                label=labels.get(ln["component"], ln["component"]),
+                line=ln["line"],
+                quantity=ln["quantity"],
+                rate_ore=ln["rate_ore"],
+                amount_ore=ln["amount_ore"],
+                template=ln["template"],
+                detail=ln["detail"],
+            )
+            for ln in lines.iter_rows(named=True)
+        ),
+    )
 
 
 def _count_columns(model: Model) -> dict[str, pl.Expr]:

@@ -11,6 +11,7 @@ rejected with a message naming the file, the component and the key (docs/model-f
 from __future__ import annotations
 
 import copy
+import hashlib
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -143,6 +144,20 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class Labels:
+    """The municipality's own words for its divisions and its office, shown in every output.
+
+    Why data: Stockholm says "Stadsdelsområde" and "Grundskoleområde"; Göteborg has
+    "stadsområden", a small municipality no districts at all. Nothing in the code may assume one.
+    """
+
+    municipality_name: str = ""
+    sender: str = "Utbildningsförvaltningen"
+    district: str = "Stadsdel"
+    area: str = "Skolområde"
+
+
+@dataclass(frozen=True)
 class Model:
     id: str
     year: int
@@ -152,10 +167,14 @@ class Model:
     vat_rate: Decimal
     components: tuple[Component, ...]
     frames: tuple[Frame, ...] = ()
+    labels: Labels = field(default_factory=Labels)
     directory: str = ""
     #: The raw TOML documents by file name; overrides are applied to these and re-validated.
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     overrides: tuple[tuple[str, str], ...] = ()
+    #: SHA-256 over the model's files as read (name and bytes, in name order): the version a
+    #: run records, so a statement can always be traced to the exact rules it was paid under.
+    version: str = ""
 
     def component(self, component_id: str) -> Component:
         for c in self.components:
@@ -551,7 +570,9 @@ def _check_pots(model: Model) -> None:
             )
 
 
-def build_model(raw_files: Mapping[str, Mapping[str, Any]], directory: str = "", overrides: tuple[tuple[str, str], ...] = ()) -> Model:
+def build_model(
+    raw_files: Mapping[str, Mapping[str, Any]], directory: str = "", overrides: tuple[tuple[str, str], ...] = (), version: str = ""
+) -> Model:
     """Validate raw TOML documents (file name → document) into a Model."""
     header: tuple[str, Mapping[str, Any]] | None = None
     components: list[Component] = []
@@ -584,11 +605,22 @@ def build_model(raw_files: Mapping[str, Mapping[str, Any]], directory: str = "",
         c = next(c for c in reversed(components) if c.id == dupes[0])
         raise ModelError("id:t används av två komponenter", file=c.file, component=c.id, key="id")
     frames = tuple(_frame(r, f, set(ids)) for f, r in frame_raw)
+    municipality = k.text("municipality")
+    if not (len(municipality) == 4 and municipality.isdigit()):
+        raise k.error("municipality", f"{municipality!r} är ingen kommunkod (4 siffror, t.ex. \"0180\")")
+    defaults = Labels()
+    labels = Labels(
+        municipality_name=k.text("municipality_name", default=defaults.municipality_name),
+        sender=k.text("sender", default=defaults.sender),
+        district=k.text("district_label", default=defaults.district),
+        area=k.text("area_label", default=defaults.area),
+    )
     model = Model(
         id=k.text("id"),
         year=k.integer("year", minimum=2000),
         name=k.text("name"),
-        municipality=k.text("municipality"),
+        municipality=municipality,
+        labels=labels,
         source=k.text("source"),
         vat_rate=k.share_value("vat_rate"),
         components=tuple(components),
@@ -596,6 +628,7 @@ def build_model(raw_files: Mapping[str, Mapping[str, Any]], directory: str = "",
         directory=directory,
         raw=raw_files,
         overrides=overrides,
+        version=version,
     )
     k.done()
     if not components:
@@ -610,16 +643,19 @@ def load_model(directory: str | Path) -> Model:
     if not path.is_dir():
         raise ModelError(f"modellkatalogen {str(path)!r} finns inte")
     raw: dict[str, Mapping[str, Any]] = {}
+    digest = hashlib.sha256()
     for f in sorted(path.glob("*.toml")):
+        content = f.read_bytes()
+        digest.update(f.name.encode("utf-8") + b"\0" + content + b"\0")
         try:
-            raw[f.name] = tomllib.loads(f.read_text(encoding="utf-8"))
+            raw[f.name] = tomllib.loads(content.decode("utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ModelError(f"ogiltig TOML: {exc}", file=f.name) from None
         except UnicodeDecodeError:
             raise ModelError("filen är inte UTF-8", file=f.name) from None
     if not raw:
         raise ModelError(f"inga .toml-filer i {str(path)!r}")
-    return build_model(raw, str(path))
+    return build_model(raw, str(path), version=digest.hexdigest())
 
 
 def _set_path(doc: Any, parts: list[str], value: Any) -> bool:
@@ -683,4 +719,4 @@ def with_overrides(model: Model, settings: Iterable[str]) -> Model:
         if not done:
             raise ModelError(f"{path!r} finns inte i modellen", component=target_id, key=".".join(rest))
         applied.append((path.strip(), text))
-    return build_model(raw, model.directory, tuple(applied))
+    return build_model(raw, model.directory, tuple(applied), model.version)

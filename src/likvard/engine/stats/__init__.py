@@ -1,11 +1,11 @@
-"""Statistics engine: random-intercept model, socioeconomic index, expected results, charts.
+"""Statistics engine: random-intercept model, socioeconomic index, expected results.
 
 Framework-free and I/O-free: functions take Polars frames or NumPy arrays and return frozen
 results with a ``summary()``. See docs/methods/index.md and docs/methods/value-added.md.
 """
 
 from likvard.engine.stats.errors import StatsInputError
-from likvard.engine.stats.expected import ExpectedResults, expected_results
+from likvard.engine.stats.expected import ExpectedResults, expected_results, flag_schools
 from likvard.engine.stats.index import (
     INDEX_MODEL_VERSION,
     IndexEncoding,
@@ -36,6 +36,7 @@ __all__ = [
     "fit_index_model",
     "fit_logistic",
     "fit_random_intercept",
+    "flag_schools",
     "modal_home_municipality",
     "school_index",
 ]

@@ -8,7 +8,7 @@ import polars as pl
 from likvard.data.synthetic_register import make_register
 from likvard.engine.allocation import load_model, run
 from likvard.engine.allocation.inputs import AllocationInput
-from likvard.reports.xlsx import write_allocation_xlsx
+from likvard.exports.xlsx import write_allocation_xlsx
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "stockholm-2024"
 NAMED = ("52863414", "99000001", "63321041", "99648792", "99000002", "99000003", "99000004")

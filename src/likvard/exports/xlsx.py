@@ -8,20 +8,26 @@ school name like ``=HYPERLINK(...)`` cannot execute (formula injection).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import xlsxwriter
+
+#: The organiser types in the workbook.
+OPERATORS = {"municipal": "kommunal", "independent": "fristående", "other_municipality": "annan kommun", "state": "statlig"}
 
 
 def _kr(ore: int | None) -> float | None:
     return None if ore is None else ore / 100
 
 
-def write_allocation_xlsx(data: dict[str, Any], path: str | Path) -> None:
-    """Write the CLI's allocation (or comparison) JSON ``data`` to ``path``."""
-    wb = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    )
+def write_allocation_xlsx(data: dict[str, Any], path: str | Path | BinaryIO) -> None:
+    """Write the CLI's allocation (or comparison) JSON ``data`` to ``path`` or a binary buffer
+    (a web download is built in memory, so nothing is left in a temporary directory)."""
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    if isinstance(path, str | Path):
+        wb = xlsxwriter.Workbook(str(path), options)
+    else:
+        wb = xlsxwriter.Workbook(path, {**options, "in_memory": True})
     try:
         bold = wb.add_format({"bold": True})
         head = wb.add_format({"bold": True, "bg_color": "#DDE6EE", "border": 1, "text_wrap": True, "valign": "top"})
@@ -39,7 +45,8 @@ def write_allocation_xlsx(data: dict[str, Any], path: str | Path) -> None:
             ws.write_string(2, 0, "Exempelvärden (ej i källorna): " + ", ".join(model["illustrative_components"]))
         if model.get("overrides"):
             ws.write_string(3, 0, "Ändringar: " + ", ".join(f"{o['key']}={o['value']}" for o in model["overrides"]))
-        headers = ["Skolenhetskod", "Skola", "Huvudman", "Stadsdelsområde", "Skolområde", "Elever (folkbokförda i kommunen)", "Index", "Kvartil", "Summa (kr)", "Per elev (kr)"]
+        words = data.get("labels") or {}
+        headers = ["Skolenhetskod", "Skola", "Huvudman", words.get("district") or "Stadsdel", words.get("area") or "Skolområde", "Elever (folkbokförda i kommunen)", "Index", "Kvartil", "Summa (kr)", "Per elev (kr)"]
         if compare:
             headers += ["Före (kr)", "Skillnad (kr)"]
         for col, h in enumerate(headers):
@@ -47,7 +54,7 @@ def write_allocation_xlsx(data: dict[str, Any], path: str | Path) -> None:
         for r, s in enumerate(data["schools"], start=6):
             ws.write_string(r, 0, s["school_unit_code"])
             ws.write_string(r, 1, s.get("name") or "")
-            ws.write_string(r, 2, {"municipal": "kommunal", "independent": "fristående"}.get(s.get("operator") or "", ""))
+            ws.write_string(r, 2, OPERATORS.get(s.get("operator") or "", ""))
             ws.write_string(r, 3, s.get("district") or "")
             ws.write_string(r, 4, s.get("area") or "")
             ws.write_number(r, 5, s.get("pupils") or 0)

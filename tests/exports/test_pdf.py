@@ -10,33 +10,40 @@ import pytest
 
 from likvard.data.synthetic_register import make_register
 from likvard.engine.allocation import load_model, run
+from likvard.exports.pdf import statement_html, statement_pdf
 from likvard.money import format_ore
-from likvard.reports.pdf import statement_html, statement_pdf
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "stockholm-2024"
 NAMED = ("52863414", "99000001", "63321041", "99648792", "99000002", "99000003", "99000004")
 
 
 @pytest.fixture(scope="module")
-def data():
-    return run(load_model(MODEL), make_register(3_000, 20, seed=5, extra_codes=NAMED)).to_dict()
+def result():
+    return run(load_model(MODEL), make_register(3_000, 20, seed=5, extra_codes=NAMED))
 
 
-def test_statement_html_escapes_names_and_shows_every_line(data):
-    s = dict(data["schools"][0])
-    s["name"] = "<script>alert(1)</script> skola"
-    html = statement_html(s, data["model"], today=dt.date(2026, 11, 24))
+@pytest.fixture(scope="module")
+def data(result):
+    return result.to_dict()
+
+
+def test_statement_html_escapes_names_and_shows_every_line(result, data):
+    from dataclasses import replace
+
+    s = replace(result.statements()[0], name="<script>alert(1)</script> skola")
+    html = statement_html(s, data["model"], labels={"sender": "Utbildningsförvaltningen, Exempelby", "district": "Kommundel"}, today=dt.date(2026, 11, 24))
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert html.count("<tr><td") >= len(s["lines"])
-    assert format_ore(s["total_ore"]).replace("\u00a0", "\u00a0") in html
-    assert 'lang="sv"' in html
+    assert html.count("<tr><td") >= len(s.lines)
+    assert format_ore(s.total_ore) in html
+    assert 'lang="sv"' in html and "Exempelby" in html and "Kommundel" in html  # the municipality's own words
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
-def test_statement_pdf_is_a4_and_carries_name_lines_and_total(tmp_path, data):
-    s = next(x for x in data["schools"] if x["operator"] == "independent")
+def test_statement_pdf_is_a4_and_carries_name_lines_and_total(tmp_path, result, data):
+    st = next(x for x in result.statements() if x.operator == "independent")
+    s = st.to_dict()
     sources = {c["id"]: c["source"] for c in data["components"]}
-    pdf = statement_pdf(s, data["model"], sources, today=dt.date(2026, 11, 24))
+    pdf = statement_pdf(st, data["model"], sources, today=dt.date(2026, 11, 24))
     assert pdf.startswith(b"%PDF")
     path = tmp_path / "s.pdf"
     path.write_bytes(pdf)

@@ -13,7 +13,16 @@ import datetime as dt
 from html import escape
 from typing import Any
 
+from likvard.engine.allocation import Statement
 from likvard.money import format_ore
+
+#: The organiser types as a statement names them.
+OPERATORS = {
+    "municipal": "kommunal skola (egen regi)",
+    "independent": "fristående skola",
+    "other_municipality": "skola i annan kommun",
+    "state": "statlig skola",
+}
 
 _CSS = """
 @page { size: A4; margin: 20mm 18mm 22mm 22mm;
@@ -48,70 +57,85 @@ def _qty(q: float | None) -> str:
     return f"{q:,.1f}".replace(",", "\u00a0").replace(".", ",")
 
 
-def statement_html(statement: dict[str, Any], model: dict[str, Any], sources: dict[str, str] | None = None, *, today: dt.date | None = None) -> str:
-    """HTML of one school's statement (the dict of ``AllocationResult.statement``)."""
+def statement_html(
+    statement: Statement,
+    model: dict[str, Any],
+    sources: dict[str, str] | None = None,
+    *,
+    labels: dict[str, str] | None = None,
+    today: dt.date | None = None,
+) -> str:
+    """HTML of one school's statement; ``labels`` holds the municipality's sender and its
+    word for a district (the model's ``sender`` and ``district_label``)."""
     sources = sources or {}
+    labels = labels or {}
     today = today or dt.date.today()
     s = statement
-    operator = {"municipal": "kommunal skola (egen regi)", "independent": "fristående skola"}.get(s.get("operator") or "", "")
     rows = []
     previous = None
-    for ln in s["lines"]:
-        first = ln["component"] != previous
-        previous = ln["component"]
-        source = sources.get(ln["component"], "").split(":")[0]
-        label = f"{escape(ln['label'])}<span class='src'>{escape(source)}</span>" if first else ""
+    for ln in s.lines:
+        first = ln.component != previous
+        previous = ln.component
+        source = sources.get(ln.component, "").split(":")[0]
+        label = f"{escape(ln.label)}<span class='src'>{escape(source)}</span>" if first else ""
         rows.append(
             "<tr>"
             f"<td>{label}</td>"
-            f"<td>{escape(ln['explanation'])}</td>"
-            f"<td class='num'>{_qty(ln['quantity'])}</td>"
-            f"<td class='num'>{escape(format_ore(ln['rate_ore'])) if ln['rate_ore'] is not None else ''}</td>"
-            f"<td class='num'>{escape(format_ore(ln['amount_ore']))}</td>"
+            f"<td>{escape(ln.explanation)}</td>"
+            f"<td class='num'>{_qty(ln.quantity)}</td>"
+            f"<td class='num'>{escape(format_ore(ln.rate_ore)) if ln.rate_ore is not None else ''}</td>"
+            f"<td class='num'>{escape(format_ore(ln.amount_ore))}</td>"
             "</tr>"
         )
     facts = [
-        ("Skolenhetskod", s["school_unit_code"]),
-        ("Huvudman", operator),
-        ("Stadsdelsområde", s.get("district") or "–"),
-        ("Elever (folkbokförda i kommunen)", _qty(s.get("pupils"))),
+        ("Skolenhetskod", s.school_unit_code),
+        ("Huvudman", OPERATORS.get(s.operator, s.operator)),
+        (labels.get("district") or "Stadsdel", s.district or "–"),
+        ("Elever (folkbokförda i kommunen)", _qty(s.pupils)),
     ]
-    if s.get("index") is not None:
-        facts.append(("Socioekonomiskt index (glidande medelvärde)", f"{s['index']:.1f}".replace(".", ",")))
-    if s.get("need_quartile"):
-        facts.append(("Kvartil (4 = störst behov)", str(s["need_quartile"])))
-    if s.get("per_pupil_ore") is not None:
-        facts.append(("Per elev", format_ore(s["per_pupil_ore"])))
+    if s.index is not None:
+        facts.append(("Socioekonomiskt index (glidande medelvärde)", f"{s.index:.1f}".replace(".", ",")))
+    if s.need_quartile:
+        facts.append(("Kvartil (4 = störst behov)", str(s.need_quartile)))
+    if s.per_pupil_ore is not None:
+        facts.append(("Per elev", format_ore(s.per_pupil_ore)))
     fact_rows = "".join(f"<tr><td>{escape(k)}</td><td><strong>{escape(str(v))}</strong></td></tr>" for k, v in facts)
     warnings = []
-    labels = {ln["component"]: ln["label"] for ln in s["lines"]}
-    shown = [labels[c] for c in model.get("illustrative_components", []) if c in labels]
+    component_labels = {ln.component: ln.label for ln in s.lines}
+    shown = [component_labels[c] for c in model.get("illustrative_components", []) if c in component_labels]
     if shown:
         warnings.append("Exempelvärden (källan, bilaga 5, saknas): " + escape("; ".join(shown)) + ".")
-    if s.get("synthetic"):
+    if s.synthetic:
         warnings.append("Skolan är påhittad för demokommunen (syntetiska data).")
     if model.get("data_source"):
         warnings.append("Data: " + escape(model["data_source"]))
     warning_html = "".join(f"<p class='warning'>{w}</p>" for w in warnings)
     return f"""<!DOCTYPE html>
-<html lang="sv"><head><meta charset="utf-8"><title>Resursfördelning {escape(str(model['year']))} — {escape(s.get('name') or '')}</title>
+<html lang="sv"><head><meta charset="utf-8"><title>Resursfördelning {escape(str(model['year']))} — {escape(s.name or '')}</title>
 <style>{_CSS}</style></head><body>
-<header><div class="sender">Utbildningsförvaltningen</div>
+<header><div class="sender">{escape(labels.get("sender") or "Utbildningsförvaltningen")}</div>
 <div class="meta">Beräkning av resursfördelning {escape(str(model['year']))} · modell {escape(model['id'])} · {today.isoformat()}</div></header>
-<h1>{escape(s.get('name') or '')}</h1>
+<h1>{escape(s.name or '')}</h1>
 <table class="facts">{fact_rows}</table>
 {warning_html}
 <h2>Beräkning per komponent</h2>
 <table class="lines"><colgroup><col class="c1"><col class="c2"><col class="c3"><col class="c4"><col class="c5"></colgroup>
 <thead><tr><th scope="col">Komponent och regel</th><th scope="col">Förklaring</th><th scope="col" class="num">Antal</th><th scope="col" class="num">Per enhet</th><th scope="col" class="num">Summa</th></tr></thead>
 <tbody>{''.join(rows)}
-<tr class="total"><td colspan="4">Summa</td><td class="num">{escape(format_ore(s['total_ore']))}</td></tr>
+<tr class="total"><td colspan="4">Summa</td><td class="num">{escape(format_ore(s.total_ore))}</td></tr>
 </tbody></table>
 <p class="note">Beloppen är exakta till öret. Socioekonomisk ersättning visas som basbelopp och indexandel. Momskompensation till fristående skolor ligger utanför potterna.</p>
 </body></html>"""
 
 
-def statement_pdf(statement: dict[str, Any], model: dict[str, Any], sources: dict[str, str] | None = None, *, today: dt.date | None = None) -> bytes:
+def statement_pdf(
+    statement: Statement,
+    model: dict[str, Any],
+    sources: dict[str, str] | None = None,
+    *,
+    labels: dict[str, str] | None = None,
+    today: dt.date | None = None,
+) -> bytes:
     """The statement as PDF bytes (A4), tagged as PDF/UA-1.
 
     Why PDF/UA: documents a public authority publishes fall under the accessibility law as
@@ -120,7 +144,7 @@ def statement_pdf(statement: dict[str, Any], model: dict[str, Any], sources: dic
     """
     from weasyprint import HTML
 
-    html = statement_html(statement, model, sources, today=today)
+    html = statement_html(statement, model, sources, labels=labels, today=today)
     pdf = HTML(string=html, base_url=None).write_pdf(pdf_variant="pdf/ua-1")
     assert pdf is not None
     return bytes(pdf)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from likvard.engine.stats.errors import StatsInputError
+from likvard.engine.stats import StatsInputError
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 FLAGS = ("clearly below", "as expected", "clearly above")

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 import stats_simulated_pupils as sim
 
-from likvard.engine.stats.charts import actual_expected_spec, caterpillar_spec, render
 from likvard.engine.stats.expected import expected_results
+from likvard.exports.charts import actual_expected_spec, caterpillar_spec, render
 
 
 @pytest.fixture(scope="module")
