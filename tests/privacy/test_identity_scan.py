@@ -278,3 +278,21 @@ def test_the_columnar_check_agrees_with_parse_identity(parts, today):
             assert canonical is None, text
         else:
             assert (canonical, coordination) == (parsed.canonical, parsed.coordination), text
+
+
+def test_a_twelve_digit_run_needs_a_living_century():
+    """Decimal fractions in a register (a merit value "149.006508146013") once read as a number
+    born in the year 65: a 12-digit number must name the 1800s, 1900s or 2000s."""
+    fractions = pl.Series(["149.006508146013", "269.010204076707"])
+    assert not identity_mask(fractions, today=TODAY).any()
+    assert count_identity_numbers(b"149.006508146013;269.010204076707", today=TODAY) == 0
+    ten = with_check("120315123")
+    assert identity_mask(pl.Series([f"19{ten}", f"20{ten}"]), today=TODAY).all()
+
+
+def test_a_ten_digit_number_whose_date_is_later_this_year_is_a_century_older():
+    """Skatteverket's rule is on the date, not the year: on 24 November 2026, 261201-NNNN is a
+    person born on 1 December 1926, not one not yet born."""
+    ten = with_check("261201123")
+    assert parse_identity(ten, today=TODAY).birth_date == dt.date(1926, 12, 1)
+    assert identity_mask(pl.Series([f"{ten[:6]}-{ten[6:]}"]), today=TODAY).all()

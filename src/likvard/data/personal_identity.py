@@ -47,6 +47,8 @@ __all__ = [
 _PATTERN = re.compile(r"^(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$")
 
 KEY_ENV = "LIKVARD_PSEUDONYM_KEY"
+#: The centuries a 12-digit number may name (born 1800–2099).
+CENTURIES = ("18", "19", "20")
 KEY_FILE_ENV = "LIKVARD_PSEUDONYM_KEY_FILE"
 
 
@@ -76,7 +78,9 @@ def parse_identity(text: str, *, today: dt.date | None = None) -> ParsedIdentity
 
     With 10 digits the century is inferred as Skatteverket does: the most recent century
     that does not put the birth date in the future, one century further back with ``+``
-    (100 years or older). The checksum (Luhn) is over the 10-digit form.
+    (100 years or older). With 12 digits the century must be 18, 19 or 20: nobody alive was
+    born in another, and the rule keeps decimal fractions such as "149.006508146013" from
+    reading as a number born in the year 65. The checksum (Luhn) is over the 10-digit form.
     """
     today = today or dt.date.today()
     m = _PATTERN.match(text.strip().replace(" ", ""))
@@ -88,10 +92,12 @@ def parse_identity(text: str, *, today: dt.date | None = None) -> ParsedIdentity
     if not _luhn_ok(f"{yy}{m['mm']}{m['dd']}{serial}{check}"):
         raise IdentityError("kontrollsiffran stämmer inte")
     if m["century"]:
+        if m["century"] not in CENTURIES:
+            raise IdentityError("århundradet ska vara 18, 19 eller 20")
         year = int(m["century"] + yy)
     else:
         year = (today.year // 100) * 100 + int(yy)
-        if year > today.year:
+        if (year, mm, day) > (today.year, today.month, today.day):
             year -= 100
         if m["sep"] == "+":
             year -= 100
@@ -159,10 +165,12 @@ def _as_text(values: pl.Series) -> pl.Series:
     return values if values.dtype == pl.String else values.cast(pl.String)
 
 
-def _short_year(yy: pl.Expr, today: dt.date) -> pl.Expr:
-    """`parse_identity`'s century for a 2-digit year: the latest that is not after this year."""
+def _short_year(yy: pl.Expr, month: pl.Expr, day: pl.Expr, today: dt.date) -> pl.Expr:
+    """`parse_identity`'s century for a 2-digit year: the latest that does not put the date
+    after today."""
     year = yy + (today.year // 100) * 100
-    return pl.when(year > today.year).then(year - 100).otherwise(year)
+    today_key = today.year * 10_000 + today.month * 100 + today.day
+    return pl.when(year * 10_000 + month * 100 + day > today_key).then(year - 100).otherwise(year)
 
 
 def _real_past_date(year: pl.Expr, month: pl.Expr, day: pl.Expr, today: dt.date) -> pl.Expr:
@@ -191,7 +199,7 @@ def _validate(compacts: pl.Series, today: dt.date) -> pl.DataFrame:
     ``coordination``. The rules are those of `parse_identity`; a test holds the two equal.
     """
     i32, col = pl.Int32, pl.col
-    short = _short_year(col("yy"), today)
+    short = _short_year(col("yy"), col("month"), pl.when(col("dd") > 60).then(col("dd") - 60).otherwise(col("dd")), today)
     luhn = pl.lit(0, pl.Int64)
     for i in range(10):
         digit = col("ten") // 10 ** (9 - i) % 10
@@ -233,6 +241,7 @@ def _validate(compacts: pl.Series, today: dt.date) -> pl.DataFrame:
             "compact",
             canonical=pl.when(
                 col("date").is_not_null()
+                & (col("century").is_null() | col("century").is_in(CENTURIES))
                 & col("luhn_ok")
                 & _real_past_date(col("year"), col("month"), col("day"), today)
             ).then(
@@ -364,7 +373,7 @@ def _pupil_id_table(values: pl.Series, today: dt.date) -> tuple[pl.Series, pl.Da
         .with_columns(
             year=pl.when(col("date").str.len_chars() == 8)
             .then(col("date").str.slice(0, 4).cast(pl.Int32))
-            .otherwise(_short_year(col("date").str.slice(0, 2).cast(pl.Int32), today)),
+            .otherwise(_short_year(col("date").str.slice(0, 2).cast(pl.Int32), col("date").str.slice(-4, 2).cast(pl.Int32), col("date").str.slice(-2, 2).cast(pl.Int32), today)),
             month=col("date").str.slice(-4, 2).cast(pl.Int32),
             day=col("date").str.slice(-2, 2).cast(pl.Int32),
         )

@@ -565,6 +565,8 @@ class SkolverketData:
     statistics: pl.DataFrame
     files: pl.DataFrame
     problems: tuple[Problem, ...] = ()
+    #: the school units a school-unit response describes (the national CSV only lists them)
+    described: frozenset[str] = frozenset()
 
 
 def _size(n: int) -> str:
@@ -731,7 +733,7 @@ def read_skolverket(
         merged[code] = {k: v if v is not None else fallback.get(k) for k, v in unit.items()}
     schools = pl.DataFrame([merged[c] for c in sorted(merged)], schema=SCHOOLS_SCHEMA) if merged else pl.DataFrame(schema=SCHOOLS_SCHEMA)
     files_frame = pl.DataFrame(listed, schema=FILES_SCHEMA, orient="row") if listed else pl.DataFrame(schema=FILES_SCHEMA)
-    return SkolverketData(schools, stats, files_frame, tuple(problems))
+    return SkolverketData(schools, stats, files_frame, tuple(problems), frozenset(json_units))
 
 
 # --- kept for the demo and the web import ----------------------------------------------------
