@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from likvard.cli_stats import register
+from likvard.cli.stats import register
 from likvard.engine.stats.mixed import fit_random_intercept
 
 runner = CliRunner()

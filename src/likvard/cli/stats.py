@@ -1,9 +1,9 @@
-"""CLI commands of the statistics engine: ``valueadded``, ``index`` and ``expected``.
+"""``likvard valueadded``, ``index`` and ``expected``: the statistics on files or the demo.
 
-Why separate from cli.py: the statistics commands are owned and tested here; the main app adds
-them with ``register(app)``. This module does the I/O (reading CSV, writing JSON); the engine
-does none. User mistakes end in one readable paragraph on stderr and exit status 2, never a
-traceback.
+This module does the I/O (reading CSV, writing JSON and charts); ``likvard.workflows`` fits.
+The home municipality whose residents the index is about is the model's (``--model``), or
+``--municipality CODE`` for any of Sweden's municipalities. User mistakes end in one readable
+paragraph on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
-from likvard.engine.stats.errors import StatsInputError
+from likvard.engine.stats import StatsInputError
+
+from .common import DEFAULT_MODEL
 
 EXIT_USER_ERROR = 2
 
@@ -83,7 +85,7 @@ def valueadded(
     json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
 ) -> None:
     """Fit a random-intercept model (value added) to any pupil-level CSV."""
-    from likvard.engine.stats.mixed import fit_random_intercept
+    from likvard.engine.stats import fit_random_intercept
 
     covs = [c.strip() for c in covariates.split(",") if c.strip()]
     try:
@@ -135,11 +137,6 @@ def valueadded_json(fit: Any) -> dict[str, Any]:
     }
 
 
-def _pupils(demo: bool, data: Path | None) -> pl.DataFrame:
-    """The demo municipality's register, or a register directory in the import format."""
-    return _register(demo, data)[0]
-
-
 def _register(demo: bool, data: Path | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pupils and schools of the demo municipality or of a register directory."""
     if demo == (data is not None):
@@ -153,10 +150,25 @@ def _register(demo: bool, data: Path | None) -> tuple[pl.DataFrame, pl.DataFrame
             shown = "; ".join(str(p) for p in err.problems[:10])
             raise _fail(f"{len(err.problems)} problems in the input, nothing was computed: {shown}") from None
         return register.pupils, register.schools
-    from likvard.data.demo import build
+    from likvard.workflows import demo_inputs
 
-    inputs = build()
+    inputs = demo_inputs()
     return inputs.pupils, inputs.schools
+
+
+def _municipality(municipality: str | None, model: Path) -> str:
+    """``--municipality`` when given (4 digits), else the model's municipality."""
+    if municipality is not None:
+        if not (len(municipality) == 4 and municipality.isdigit()):
+            raise _fail(f"--municipality must be a 4-digit municipality code (e.g. 0180, 1480), not {municipality!r}")
+        return municipality
+    from likvard.engine.allocation import ModelError
+    from likvard.workflows import load_model
+
+    try:
+        return load_model(model).municipality
+    except ModelError as err:
+        raise _fail(str(err)) from None
 
 
 def _frame_rows(df: pl.DataFrame) -> list[dict[str, Any]]:
@@ -169,6 +181,8 @@ def _frame_rows(df: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 DataOption = Annotated[Path | None, typer.Option("--data", help="a register directory in the import format (docs/formats.md)")]
+MunicipalityOption = Annotated[str | None, typer.Option("--municipality", help="home municipality of the index (4 digits; default: the model's)")]
+ModelOption = Annotated[Path, typer.Option("--model", help="the allocation model whose municipality is the default")]
 
 
 def index(
@@ -176,19 +190,23 @@ def index(
     data: DataOption = None,
     year: Annotated[int, typer.Option(help="register year")] = 2024,
     json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
+    municipality: MunicipalityOption = None,
+    model: ModelOption = Path(DEFAULT_MODEL),
 ) -> None:
     """Socioeconomic index per school: fit on reference cohorts, index, moving average, quartile."""
-    from likvard.engine.stats.index import compute_index
+    from likvard.workflows import WorkflowError, fit_index
 
-    pupils = _pupils(demo, data)
+    home = _municipality(municipality, model)
+    pupils = _register(demo, data)[0]
     try:
-        result = compute_index(pupils, year)
-    except StatsInputError as err:
+        result = fit_index(pupils, year, home)
+    except WorkflowError as err:
         raise _fail(str(err)) from None
     typer.echo(result.summary())
     if json_out is not None:
         payload = {
             "year": year,
+            "municipality": home,
             "reference_years": list(result.model.reference_years),
             "coefficients": _frame_rows(result.model.fit.table()),
             "schools": _frame_rows(result.table),
@@ -206,28 +224,32 @@ def expected(
     charts: Annotated[Path | None, typer.Option("--charts", help="write the charts as SVG into this directory")] = None,
     area: Annotated[str | None, typer.Option(help="school area to highlight in the actual-vs-expected charts")] = None,
     language: Annotated[str, typer.Option(help="language of the charts: sv or en")] = "sv",
+    municipality: MunicipalityOption = None,
+    model: ModelOption = Path(DEFAULT_MODEL),
 ) -> None:
     """Expected results and value added per school (merit value and eligibility)."""
-    from likvard.engine.stats.charts import TEXTS
-    from likvard.engine.stats.expected import expected_results
+    from likvard.exports.charts import TEXTS
+    from likvard.workflows import WorkflowError, fit_year
 
     if adjust not in ("none", "bonferroni", "holm"):
         raise _fail(f"--adjust must be none, bonferroni or holm, not {adjust!r}")
     if language not in TEXTS:
         raise _fail(f"--language must be sv or en, not {language!r}")
+    home = _municipality(municipality, model)
     pupils, schools = _register(demo, data)
     if area is not None and area not in set(schools.get_column("area").drop_nulls().to_list()):
         known = ", ".join(sorted(set(schools.get_column("area").drop_nulls().to_list())))
         raise _fail(f"--area {area!r} is not a school area in the school list (known: {known})")
     try:
-        result = expected_results(pupils, year, adjust=adjust)  # type: ignore[arg-type]
-    except StatsInputError as err:
+        result = fit_year(pupils, year, home, adjust=adjust).expected
+    except WorkflowError as err:
         raise _fail(str(err)) from None
     typer.echo(result.summary())
     if json_out is not None:
         table, gender = result.published()
         payload = {
             "year": year,
+            "municipality": home,
             "level": result.level,
             "adjust": result.adjust,
             "schools": _frame_rows(table),
@@ -242,7 +264,7 @@ def expected(
 
 def _write_charts(table: pl.DataFrame, schools: pl.DataFrame, out: Path, area: str | None, language: str) -> list[Path]:
     """Both charts for both outcomes as SVG (value added with intervals; actual vs expected)."""
-    from likvard.engine.stats.charts import actual_expected_spec, caterpillar_spec, render
+    from likvard.exports.charts import actual_expected_spec, caterpillar_spec, render
 
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -1,114 +1,19 @@
-"""The ``likvard`` command.
+"""``likvard allocate``, ``compare`` and ``demo-data``: the allocation on files or the demo.
 
-Why: analysts and controllers work on files too, not only in the browser. The CLI calls the
-engine directly. A user error (a bad file, a bad model, a pot that cannot be met) ends with
-exit status 2 and a one-paragraph message, never a traceback, and writes no output file.
-Help texts are Swedish when the locale is Swedish (``LANG=sv_SE.UTF-8`` or
-``LIKVARD_LANG=sv``), English otherwise.
+The commands read their inputs (the demo, a directory in the import format, or files) and
+hand them to ``likvard.workflows``; the workflow does the index step and the run.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from likvard.money import MoneyError, format_ore
+from likvard.money import format_ore
 
-
-def _swedish() -> bool:
-    lang = os.environ.get("LIKVARD_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
-    return lang.lower().startswith("sv")
-
-
-def t(sv: str, en: str) -> str:
-    """Pick the Swedish or English text for help and messages."""
-    return sv if _swedish() else en
-
-
-app = typer.Typer(
-    help=t(
-        "Likvärd: resursfördelning, index och resultat för en kommuns skolor.",
-        "Likvärd: resource allocation, index and results for a municipality's schools.",
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-DEFAULT_MODEL = "models/stockholm-2024"
-
-
-class UserError(Exception):
-    """Something the user can fix; shown as one paragraph, exit status 2."""
-
-
-def fail(message: str) -> NoReturn:
-    typer.echo(f"{t('Fel', 'Error')}: {message}", err=True)
-    raise typer.Exit(2)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn every error a user can cause into a one-paragraph message and exit status 2."""
-    from likvard.engine.allocation import AllocationError, ModelError
-    from likvard.engine.stats import StatsInputError
-
-    handled: tuple[type[BaseException], ...] = (
-        UserError, ModelError, AllocationError, MoneyError, StatsInputError, FileNotFoundError, IsADirectoryError, PermissionError,
-    )
-    try:
-        from likvard.data.register import InputError
-
-        handled = (*handled, InputError)
-    except ImportError:  # pragma: no cover - the reader module is part of the package
-        pass
-    try:
-        yield
-    except handled as exc:
-        fail(_message(exc))
-
-
-def _message(exc: BaseException) -> str:
-    problems = getattr(exc, "problems", None)
-    if problems:
-        shown = [str(p) for p in problems[:20]]
-        more = len(problems) - len(shown)
-        tail = t(f" … och {more} problem till.", f" … and {more} more problems.") if more > 0 else ""
-        return t(f"{len(problems)} problem i indata, inget har skrivits: ", f"{len(problems)} problems in the input, nothing was written: ") + "; ".join(shown) + tail
-    if isinstance(exc, FileNotFoundError):
-        return t(f"filen finns inte: {exc.filename or exc}", f"file not found: {exc.filename or exc}")
-    return str(exc)
-
-
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same directory, so a failure leaves no file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    _write_atomic(path, lambda p: p.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8"))
-
-
-def _write_xlsx(path: Path, data: dict[str, Any]) -> None:
-    from likvard.reports.xlsx import write_allocation_xlsx
-
-    _write_atomic(path, lambda p: write_allocation_xlsx(data, p))
+from .common import DEFAULT_MODEL, UserError, t, user_errors, write_json, write_xlsx
 
 
 def load_inputs(
@@ -120,18 +25,14 @@ def load_inputs(
     index: Path | None = None,
     decisions: Path | None = None,
     rsu_groups: Path | None = None,
-    *,
-    year: int | None = None,
-    interim_index: bool = False,
 ) -> Any:
-    """The run's inputs: the demo municipality (with the estimated index unless
-    ``interim_index``), a directory in the import format, or files."""
+    """The run's inputs: the demo municipality, a directory in the import format, or files."""
     if demo:
         if data_dir or pupils or schools:
             raise UserError(t("ange antingen --demo eller indatafiler, inte båda", "give either --demo or input files, not both"))
-        from likvard.pipeline import demo_inputs
+        from likvard.workflows import demo_inputs
 
-        return demo_inputs(seed=seed, year=year or 2024, estimated_index=not interim_index)
+        return demo_inputs(seed)
     from likvard.data import register
 
     if data_dir is not None:
@@ -154,10 +55,29 @@ YearOpt = Annotated[int | None, typer.Option("--year", help=t("Budgetår (standa
 JsonOpt = Annotated[Path | None, typer.Option("--json", help=t("Skriv resultatet som JSON.", "Write the result as JSON."))]
 XlsxOpt = Annotated[Path | None, typer.Option("--xlsx", help=t("Skriv resultatet som Excel-arbetsbok.", "Write the result as an Excel workbook."))]
 InterimOpt = Annotated[bool, typer.Option("--interim-index", help=t("Demokommunen: använd det enkla interimsindexet i stället för det skattade.", "Demo: use the simple interim index instead of the estimated one."))]
+IndexSourceOpt = Annotated[
+    str,
+    typer.Option(
+        "--index-source",
+        help=t(
+            "auto (importerat index om det finns, annars skattat ur registret), imported eller estimated.",
+            "auto (the imported index when there is one, else estimated from the register), imported or estimated.",
+        ),
+    ),
+]
+
+
+def index_mode(demo: bool, interim_index: bool, index_source: str) -> Any:
+    """The workflow's index mode: the demo estimates its index unless the interim one is asked for."""
+    if index_source not in ("auto", "imported", "estimated"):
+        raise UserError(t(f"--index-source ska vara auto, imported eller estimated, inte {index_source!r}", f"--index-source must be auto, imported or estimated, not {index_source!r}"))
+    if demo and index_source == "auto":
+        return "imported" if interim_index else "estimated"
+    return index_source
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help=t("Ändra en modellnyckel, t.ex. socioeconomic.base_amount=3000.", "Change a model key, e.g. socioeconomic.base_amount=3000."))]
 
 
-def _print_summary(data: dict[str, Any]) -> None:
+def print_summary(data: dict[str, Any]) -> None:
     model = data["model"]
     typer.echo(f"{model['name']} — {t('år', 'year')} {model['year']} ({model['id']})")
     if data.get("data_source"):
@@ -173,7 +93,6 @@ def _print_summary(data: dict[str, Any]) -> None:
                + (t("alla potter stämmer på öret", "every pot reconciles to the öre") if data["reconciled"] else t("AVSTÄMNINGEN STÄMMER INTE", "RECONCILIATION FAILED")))
 
 
-@app.command("allocate", help=t("Fördela årets pengar till skolorna och skriv varje skolas beräkning.", "Allocate the year's money to schools and write each school's statement."))
 def allocate_cmd(
     demo: DemoOpt = False,
     seed: SeedOpt = 1,
@@ -189,27 +108,25 @@ def allocate_cmd(
     xlsx_out: XlsxOpt = None,
     set_: SetOpt = None,
     interim_index: InterimOpt = False,
+    index_source: IndexSourceOpt = "auto",
 ) -> None:
-    from likvard.engine.allocation import load_model, run, with_overrides
+    from likvard.workflows import allocate, scenario_model
 
     with user_errors():
-        spec = load_model(model)
-        if set_:
-            spec = with_overrides(spec, set_)
-        inputs = load_inputs(demo, seed, data, pupils, schools, index, decisions, rsu_groups, year=year, interim_index=interim_index)
-        result = run(spec, inputs, year)
-        out = result.to_dict()
+        spec = scenario_model(model, set_ or ())
+        inputs = load_inputs(demo, seed, data, pupils, schools, index, decisions, rsu_groups)
+        mode = index_mode(demo, interim_index, index_source)
+        out = allocate(spec, inputs, year, index=mode, index_file=index.name if index else "school_index.csv").result.to_dict()
         if json_out:
-            _write_json(json_out, out)
+            write_json(json_out, out)
         if xlsx_out:
-            _write_xlsx(xlsx_out, out)
-    _print_summary(out)
+            write_xlsx(xlsx_out, out)
+    print_summary(out)
     for path in (json_out, xlsx_out):
         if path:
             typer.echo(f"{t('Skrev', 'Wrote')} {path}")
 
 
-@app.command("compare", help=t("Jämför två modeller eller en modell med ändringar: skillnad per skola och komponent.", "Compare two models, or a model with changes: difference per school and component."))
 def compare_cmd(
     demo: DemoOpt = False,
     seed: SeedOpt = 1,
@@ -226,23 +143,23 @@ def compare_cmd(
     xlsx_out: XlsxOpt = None,
     set_: SetOpt = None,
     interim_index: InterimOpt = False,
+    index_source: IndexSourceOpt = "auto",
 ) -> None:
-    from likvard.engine.allocation import compare, load_model, run, with_overrides
+    from likvard.workflows import compare_models, load_model, scenario_model
 
     with user_errors():
-        before_model = load_model(model)
-        after_model = load_model(model_b) if model_b else before_model
-        if set_:
-            after_model = with_overrides(after_model, set_)
-        if after_model is before_model:
+        if not set_ and model_b is None:
             raise UserError(t("ange --set eller --model-b: annars finns inget att jämföra", "give --set or --model-b: otherwise there is nothing to compare"))
-        inputs = load_inputs(demo, seed, data, pupils, schools, index, decisions, rsu_groups, year=year, interim_index=interim_index)
-        comparison = compare(run(before_model, inputs, year), run(after_model, inputs, year))
+        before_model = load_model(model)
+        after_model = scenario_model(model_b or model, set_ or ())
+        inputs = load_inputs(demo, seed, data, pupils, schools, index, decisions, rsu_groups)
+        mode = index_mode(demo, interim_index, index_source)
+        comparison, _ = compare_models(before_model, after_model, inputs, year, index=mode, index_file=index.name if index else "school_index.csv")
         out = comparison.to_dict()
         if json_out:
-            _write_json(json_out, out)
+            write_json(json_out, out)
         if xlsx_out:
-            _write_xlsx(xlsx_out, out)
+            write_xlsx(xlsx_out, out)
     typer.echo(t("Skillnad per komponent (efter − före):", "Difference per component (after − before):"))
     for c in out["components_diff"]:
         if c["diff_ore"]:
@@ -259,7 +176,6 @@ def compare_cmd(
             typer.echo(f"{t('Skrev', 'Wrote')} {path}")
 
 
-@app.command("demo-data", help=t("Skriv demokommunens register och skolor som filer i importformatet.", "Write the demo municipality's register and schools as files in the import format."))
 def demo_data_cmd(
     out: Annotated[Path, typer.Option("--out", help=t("Katalog att skriva till.", "Directory to write to."))],
     seed: SeedOpt = 1,
@@ -274,29 +190,7 @@ def demo_data_cmd(
                  f"Wrote the demo municipality (seed {seed}) to {out}: {inputs.pupils.height} pupil rows, {inputs.schools.height} schools."))
 
 
-def _register_optional() -> None:
-    """Commands of other modules (statistics, web) register themselves when present."""
-    for module in ("likvard.cli_stats", "likvard.web.cli"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        register = getattr(mod, "register", None)
-        if register is not None:
-            register(app)
-
-
-_register_optional()
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:  # pragma: no cover
-        sys.exit(130)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+def register(app: typer.Typer) -> None:
+    app.command("allocate", help=t("Fördela årets pengar till skolorna och skriv varje skolas beräkning.", "Allocate the year's money to schools and write each school's statement."))(allocate_cmd)
+    app.command("compare", help=t("Jämför två modeller eller en modell med ändringar: skillnad per skola och komponent.", "Compare two models, or a model with changes: difference per school and component."))(compare_cmd)
+    app.command("demo-data", help=t("Skriv demokommunens register och skolor som filer i importformatet.", "Write the demo municipality's register and schools as files in the import format."))(demo_data_cmd)

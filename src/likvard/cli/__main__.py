@@ -1,0 +1,3 @@
+from likvard.cli import main
+
+main()

@@ -1,0 +1,216 @@
+"""The database commands: ``import``, ``run``, ``user``, ``token`` and ``serve``.
+
+They use the same database as ``likvard serve`` (``LIKVARD_HOME``/var or ``DATABASE_URL``) and
+the same actions as the web, so what a controller imports on the command line is what the
+browser shows and the other way round.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import t, user_errors, write_json
+
+
+def _django(demo: bool = False) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "likvard.web.settings")
+    if demo:
+        os.environ["LIKVARD_DEMO"] = "1"
+        # demo only: a fixed pseudonym key so that imports with personal identity numbers work
+        os.environ.setdefault("LIKVARD_PSEUDONYM_KEY", "demo-only-pseudonym-key-not-for-real-data-0000")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        typer.echo(f"{t('Fel', 'Error')}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def serve(
+    demo: Annotated[bool, typer.Option("--demo", help=t("Ladda demokommunen och demoanvändarna (lösenord demo).", "Load the demo municipality and the demo users (password demo)."))] = False,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", help=t("0 = Djangos trådade utvecklingsserver (demo); N > 0 = gunicorn med N processer (drift).", "0 = Django's threaded development server (demo); N > 0 = gunicorn with N processes (production)."), min=0),
+    ] = 0,
+) -> None:
+    """Migrera databasen, (med --demo) ladda demokommunen och starta webbservern."""
+    _django(demo)
+    _migrate()
+    if demo:
+        from likvard.web.demo import load_demo
+
+        run, users = load_demo()
+        typer.echo(f"Demokommunen är laddad: körning {run.pk} ({run.model_id}, {run.year}), {run.schools.count()} skolor.")
+        typer.echo("Demoanvändare (lösenord: demo):")
+        for username, role, scope in users:
+            typer.echo(f"  {username:<15} {role:<11} {scope}")
+    typer.echo(f"Likvärd körs på http://{host}:{port}/  (Ctrl-C avslutar)")
+    if workers:
+        _gunicorn(host, port, workers)
+    else:
+        from django.core.management import call_command
+
+        call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)
+
+
+def _gunicorn(host: str, port: int, workers: int) -> None:
+    """The production server: gunicorn's pre-fork workers, each with a few threads.
+
+    Why several processes: Django renders pages in Python, so one process serves one page at a
+    time per core (the GIL); the threaded development server queues 20 busy users behind it
+    (docs/performance.md). Uses gunicorn's documented custom-application API.
+    """
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    from likvard.web.wsgi import application
+
+    connections.close_all()  # the workers are forked: none may inherit the parent's connection
+
+    class LikvardServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings = {"bind": f"{host}:{port}", "workers": workers, "threads": 4, "worker_class": "gthread", "accesslog": None, "timeout": 120}
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> object:
+            return application
+
+    LikvardServer().run()
+
+
+def token(username: Annotated[str, typer.Argument(help=t("Användaren som ska få en personlig API-nyckel.", "The user to issue a personal API token to."))]) -> None:
+    """Skapa en personlig API-nyckel (visas en gång; bara dess hash sparas)."""
+    _django()
+    _migrate()
+    from django.contrib.auth import get_user_model
+
+    from likvard.web.accounts.actions import issue_token
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        typer.echo(f"{t('Fel', 'Error')}: {t('användaren', 'the user')} {username!r} {t('finns inte', 'does not exist')}", err=True)
+        raise typer.Exit(2)
+    typer.echo(issue_token(None, user))
+
+
+user_app = typer.Typer(help=t("Användare och roller.", "Users and roles."), no_args_is_help=True)
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help=t("Användarnamn.", "User name."))],
+    role: Annotated[str, typer.Option("--role", help="controller, analyst, area_chief, principal, committee, admin")],
+    school: Annotated[str, typer.Option("--school", help=t("Rektorns skola (skolenhetskod).", "The principal's school (school unit code)."))] = "",
+    area: Annotated[str, typer.Option("--area", help=t("Grundskolechefens skolområde.", "The area chief's school area."))] = "",
+) -> None:
+    """Skapa en användare med en roll (lösenord från LIKVARD_PASSWORD eller en fråga)."""
+    _django()
+    _migrate()
+    import sys
+
+    from likvard.web.accounts.actions import AccountError, add_user, check_scope
+
+    try:
+        check_scope(role, school, area)
+        password = os.environ.get("LIKVARD_PASSWORD", "")
+        if not password:
+            if not sys.stdin.isatty():
+                raise AccountError(t("ange lösenordet i LIKVARD_PASSWORD (ingen terminal att fråga i)", "give the password in LIKVARD_PASSWORD (no terminal to ask in)"))
+            password = typer.prompt(t("Lösenord", "Password"), hide_input=True, confirmation_prompt=True)
+        add_user(None, username, role=role, password=password, school=school, area=area)
+    except AccountError as exc:
+        typer.echo(f"{t('Fel', 'Error')}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(t(f"Användaren {username} ({role}) är skapad.", f"User {username} ({role}) created."))
+
+
+def import_cmd(
+    kind: Annotated[str, typer.Argument(help="data, schools, register, index, decisions, rsu, skolverket")],
+    paths: Annotated[list[Path], typer.Argument(help=t("Filer, kataloger eller zip-arkiv.", "Files, directories or zip archives."))],
+    year: Annotated[int | None, typer.Option("--year", help=t("Året RSU-grupperna gäller (standard: registrets senaste år).", "The year RSU groups apply to (default: the register's latest year)."))] = None,
+) -> None:
+    """Importera data till databasen: allt kontrolleras först, allt eller inget."""
+    _django()
+    _migrate()
+    from likvard.web.imports.actions import import_kind
+
+    outcome = import_kind(None, kind, paths, year=year)
+    for notice in outcome.notices:
+        typer.echo(f"{t('Obs', 'Note')}: {notice}")
+    if outcome.problems:
+        shown = outcome.problems[:20]
+        more = len(outcome.problems) - len(shown)
+        typer.echo(t(f"Fel: {len(outcome.problems)} problem, ingenting har importerats:", f"Error: {len(outcome.problems)} problems, nothing was imported:"), err=True)
+        for p in shown:
+            typer.echo(f"  {p}", err=True)
+        if more:
+            typer.echo(t(f"  … och {more} till.", f"  … and {more} more."), err=True)
+        raise typer.Exit(2)
+    if outcome.duplicate_of is not None:
+        d = outcome.duplicate_of
+        typer.echo(t(f"Redan importerat ({d.filename}, {d.uploaded_at:%Y-%m-%d %H:%M}): inget ändrades.", f"Already imported ({d.filename}, {d.uploaded_at:%Y-%m-%d %H:%M}): nothing changed."))
+        return
+    for f in outcome.files:
+        typer.echo(t(f"Importerade {f.filename}: {f.rows} rader. {_summary(f.summary)}", f"Imported {f.filename}: {f.rows} rows. {_summary(f.summary)}"))
+
+
+def _summary(summary: dict[str, object]) -> str:
+    parts = []
+    for key, value in summary.items():
+        if isinstance(value, list):
+            years = ", ".join(f"{y['year']}: {'oförändrat' if y.get('unchanged') else y['rows']}" for y in value if isinstance(y, dict))
+            parts.append(f"{key} ({years})")
+        elif isinstance(value, dict):
+            parts.append(f"{key} " + ", ".join(f"{k} {v}" for k, v in value.items()))
+        elif value:
+            parts.append(f"{key} {value}")
+    return "; ".join(parts)
+
+
+def run_cmd(
+    year: Annotated[int, typer.Option("--year", help=t("Budgetår.", "Budget year."))],
+    model: Annotated[Path | None, typer.Option("--model", help=t("Modellkatalog (standard: LIKVARD_MODEL_DIR).", "Model directory (default: LIKVARD_MODEL_DIR)."))] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help=t("Skriv körningen som JSON (samma form som allocate).", "Write the run as JSON (the shape of allocate)."))] = None,
+    index_source: Annotated[str, typer.Option("--index-source", help="auto, imported, estimated")] = "auto",
+) -> None:
+    """Kör årets resursfördelning på de importerade uppgifterna och spara körningen."""
+    from .allocate import index_mode, print_summary
+
+    _django()
+    _migrate()
+    from likvard.web.allocation.actions import run_year
+    from likvard.web.allocation.reading import run_dict
+
+    with user_errors():
+        mode = index_mode(False, False, index_source)
+        run = run_year(None, year, model_dir=str(model) if model else None, index=mode)
+        out = run_dict(run)
+        if json_out:
+            write_json(json_out, out)
+    print_summary(out)
+    typer.echo(t(f"Sparad som körning {run.pk}.", f"Stored as run {run.pk}."))
+    if json_out:
+        typer.echo(f"{t('Skrev', 'Wrote')} {json_out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("token")(token)
+    app.command("import")(import_cmd)
+    app.command("run")(run_cmd)
+    app.add_typer(user_app, name="user")
