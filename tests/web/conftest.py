@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from likvard.web.accounts.models import Profile
+from likvard.web.demo import RINKEBYSKOLAN, load_demo
 from likvard.web.schools.models import School
-from likvard.web.services import RINKEBYSKOLAN, load_demo
 
 ROLES = ("controller", "analyst", "area_chief", "principal", "committee", "admin")
 USERNAMES = {"controller": "ekonom", "analyst": "analytiker", "area_chief": "grundskolechef", "principal": "rektor", "committee": "namnd", "admin": "admin"}
@@ -21,11 +21,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
         elsewhere = School.objects.exclude(area=own.area).exclude(area="").first()
         Profile.objects.create(user=other, role="principal", school_unit_code=elsewhere.school_unit_code)
         User.objects.create_user("utomstaende", password="demo-demo-demo")  # no role at all
-        from likvard.web.services import create_scenario, run_scenario, set_model_value
+        from likvard.web.allocation.actions import create_scenario, run_scenario, set_model_values
 
         controller = User.objects.get(username="ekonom")
         scenario = create_scenario(controller, "Högre basbelopp", 2024)
-        set_model_value(controller, scenario, "socioeconomic.base_amount", "3000")
+        set_model_values(controller, scenario, {"socioeconomic.base_amount": "3000"})
         run_scenario(controller, scenario)
 
 
@@ -49,3 +49,74 @@ def login(client):
         return client
 
     return as_role
+
+
+def _clear_numbers_in_database(since_snapshot: int) -> dict[str, int]:
+    """Valid personal identity numbers in clear in any text, JSON or binary column of any
+    table (register snapshots: those stored since ``since_snapshot``, decoded), by table."""
+    import json
+
+    from django.apps import apps
+
+    from likvard.data.personal_identity import count_identity_numbers
+    from likvard.web.imports.models import Snapshot
+
+    found = {}
+    for model in apps.get_models():
+        kinds = ("CharField", "TextField", "JSONField", "BinaryField")
+        fields = [f.attname for f in model._meta.concrete_fields if f.get_internal_type() in kinds]
+        if not fields:
+            continue
+        rows = model.objects.all()
+        if model is Snapshot:
+            rows = rows.filter(pk__gt=since_snapshot)
+        parts = []
+        for row in rows.values_list(*fields):
+            for value in row:
+                if isinstance(value, bytes | memoryview):
+                    parts.append(Snapshot.decode(value).write_csv())
+                else:
+                    parts.append(json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+        n = count_identity_numbers("\n".join(parts).encode("utf-8"))
+        if n:
+            found[model._meta.label] = n
+    return found
+
+
+def _clear_numbers_in_files(directories, since: float, skip) -> dict[str, int]:
+    from pathlib import Path
+
+    from likvard.data.personal_identity import count_identity_numbers
+
+    found = {}
+    for directory in directories:
+        for path in Path(directory).rglob("*"):
+            try:
+                if not path.is_file() or path.stat().st_mtime < since or any(path.is_relative_to(s) for s in skip):
+                    continue
+                n = count_identity_numbers(path.read_bytes())
+            except OSError:
+                continue
+            if n:
+                found[str(path)] = n
+    return found
+
+
+@pytest.fixture
+def nothing_in_clear(db, tmp_path_factory):
+    """After the test: no valid personal identity number in clear in the database, in var/ or in
+    the temporary directory (files written during the test; pytest's own test files aside)."""
+    import tempfile
+    import time
+
+    from django.conf import settings
+
+    from likvard.web.imports.models import Snapshot
+
+    start = time.time() - 1
+    last = Snapshot.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    yield
+    assert _clear_numbers_in_database(last) == {}
+    base = tmp_path_factory.getbasetemp().resolve()
+    skip = [next((p for p in base.parents if p.name.startswith("pytest-of-")), base)]  # every worker's test files
+    assert _clear_numbers_in_files([settings.PROJECT_DIR / "var", tempfile.gettempdir()], start, skip) == {}

@@ -47,21 +47,23 @@ RULES = {
     "set_language": ("plain", lambda r, _: 302),
     "schools:list": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
     "schools:detail": ("school", school_scoped),
-    "schools:statement": ("school", school_scoped),
-    "schools:statement_pdf": ("school", school_scoped),
+    "allocation:statement": ("school", school_scoped),
+    "allocation:statement_pdf": ("school", school_scoped),
+    "allocation:runs": ("plain", lambda r, _: 302 if r is None else (200 if r in (*ALL, "committee") else 403)),
     "allocation:reconciliation": ("run", lambda r, _: 302 if r is None else (200 if r in (*ALL, "committee") else 403)),
     "allocation:xlsx": ("run", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "allocation:models": ("plain", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "allocation:scenario": ("scenario", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "allocation:comparison": ("comparison", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
-    "allocation:audit": ("plain", lambda r, _: 302 if r is None else (200 if r in ("controller", "admin") else 403)),
-    "results": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
-    "import": ("plain", lambda r, _: 302 if r is None else (200 if r in ("controller", "admin") else 403)),
+    "audit:log": ("plain", lambda r, _: 302 if r is None else (200 if r in ("controller", "admin") else 403)),
+    "results:results": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
+    "imports:upload": ("plain", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "api:api-root": ("plain", lambda r, _: 404),
     "api:openapi-json": ("plain", lambda r, _: 200),
     "api:schools": ("plain", lambda r, _: 401 if r is None else (403 if r == "committee" else 200)),
     "api:school": ("api_school", api_school_scoped),
     "api:statement": ("api_school", api_school_scoped),
+    "api:statistics": ("api_school", api_school_scoped),
     "api:reconciliation": ("run", lambda r, _: 401 if r is None else (200 if r in (*ALL, "committee") else 403)),
 }
 
@@ -85,7 +87,7 @@ def _url(name, kind, code, run_id):
     if kind == "scenario":
         return reverse(name, kwargs={"scenario_id": Scenario.objects.first().pk})
     if kind == "comparison":
-        return reverse(name, kwargs={"run_id": AllocationRun.objects.filter(scenario__isnull=False).first().pk})
+        return reverse(name, kwargs={"run_id": AllocationRun.objects.filter(kind="comparison").first().pk})
     return reverse(name)
 
 
@@ -94,7 +96,7 @@ def _url(name, kind, code, run_id):
 def test_access(name, role, login, schools, db):
     kind, expected = RULES[name]
     client = login(role)
-    run_id = AllocationRun.objects.filter(scenario__isnull=True).first().pk
+    run_id = AllocationRun.objects.filter(kind="run").first().pk
     relations = ("own", "same_area", "other") if kind in ("school", "api_school") else (None,)
     for relation in relations:
         url = _url(name, kind, schools.get(relation) if relation else None, run_id)

@@ -1,12 +1,23 @@
-"""Register import: the whole file checked first, all or nothing, SHA-256, pseudonyms."""
+"""Imports on the upload page: the whole file checked first, all or nothing, content hashes,
+pseudonyms, and what an import replaced in the audit log."""
 
 import re
 
+import pytest
 from django.urls import reverse
 
-from likvard.web.imports.models import ImportedFile, PupilRecord
+from likvard.web.audit.models import AuditEntry
+from likvard.web.imports.models import ImportedFile, Snapshot
+from likvard.web.results.models import PublishedStatistic
+from likvard.web.schools.models import School
 
-HEADER = "year,personal_id,school_unit_code,school_form,grade,home_municipality,gender\n"
+# every test here imports: afterwards nothing in the database, var/ or the temp directory may
+# hold a personal identity number in clear
+pytestmark = pytest.mark.usefixtures("nothing_in_clear")
+
+HEADER = "year,pupil_id,school_unit_code,school_form,grade,home_municipality,gender\n"
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[2] / "src" / "likvard" / "data" / "fixtures" / "skolverket"
+NATIONAL = FIXTURES / "Grundskola - Slutbetyg årskurs 9, samtliga elever 2025 Skolenhet.csv"
 
 
 def luhn(nine: str) -> str:
@@ -25,85 +36,116 @@ def rows(n: int, code: str = "37416253") -> str:
     return "\n".join(out) + "\n"
 
 
-def test_a_valid_file_is_imported_with_pseudonyms_only(login, db):
+def _upload(name, content, content_type="text/csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def _post(client, kind, *files, **extra):
+    return client.post(reverse("imports:upload"), {"kind": kind, "file": list(files), **extra})
+
+
+def _register_2024():
+    return Snapshot.objects.get(kind="pupils", year=2024, replaced_by__isnull=True)
+
+
+def test_a_register_with_personal_identity_numbers_is_stored_with_pseudonyms_only(login, db):
+    before = _register_2024()
     content = (HEADER + rows(30)).encode()
-    page = login("controller").post(reverse("import"), {"file": _upload("elever.csv", content)})
+    page = _post(login("controller"), "register", _upload("elever.csv", content))
     assert page.status_code == 200 and "Importerat" in page.content.decode()
-    assert PupilRecord.objects.filter(year=2024).count() == 30
-    stored = PupilRecord.objects.first()
-    assert stored.pupil_id.startswith("ps-")
-    every = " ".join(PupilRecord.objects.values_list("pupil_id", flat=True)) + str(list(PupilRecord.objects.values_list("fields", flat=True)))
-    assert "1203" not in every  # no birth dates or numbers kept
-    again = login("controller").post(reverse("import"), {"file": _upload("samma.csv", content)})
-    assert "redan importerad" in again.content.decode()
-    assert ImportedFile.objects.count() == 1
+    snapshot = _register_2024()
+    assert snapshot.pk != before.pk and snapshot.rows == 30
+    frame = snapshot.frame()
+    assert frame["pupil_id"].str.starts_with("ps-").all()
+    assert b"1203" not in bytes(snapshot.content)  # no birth dates or numbers in the stored blob
+    before.refresh_from_db()
+    assert before.replaced_by_id == snapshot.pk  # the demo's 2024 register is kept, marked replaced
+    entry = AuditEntry.objects.filter(action="import_register").first()
+    assert entry.before == {"pupils": {"2024": before.rows}} and entry.after == {"pupils": {"2024": 30}}
+    again = _post(login("controller"), "register", _upload("samma.csv", content)).content.decode()
+    assert "redan importerad" in again and not ImportedFile.objects.filter(filename="samma.csv").exists()
 
 
 def test_a_file_with_errors_shows_every_problem_and_imports_nothing(login, db):
     bad = HEADER + rows(5) + "2024,120315-1234,37416253,gr,12,0180,female\n2024,abc,99999999,gr,7,0180,female\n"
-    page = login("controller").post(reverse("import"), {"file": _upload("fel.csv", bad.encode())}).content.decode()
+    before = _register_2024().pk
+    page = _post(login("controller"), "register", _upload("fel.csv", bad.encode())).content.decode()
     assert "ingenting har importerats" in page
-    assert "kontrollsiffran" in page and "inte ett personnummer" in page
+    assert "kontrollsiffra" in page and "120315-1234" not in page  # a mistyped number is not echoed
     assert "ingen årskurs" in page and "finns inte i skolregistret" in page
-    assert PupilRecord.objects.count() == 0 and ImportedFile.objects.count() == 0
+    assert _register_2024().pk == before and not ImportedFile.objects.filter(filename="fel.csv").exists()
 
 
-def _upload(name, content):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return SimpleUploadedFile(name, content, content_type="text/csv")
-
-
-def test_the_pseudonym_is_stable_across_imports(login, db):
+def test_a_personal_identity_number_outside_the_pupil_id_is_refused_without_echoing_it(login, db):
     number = luhn("120315123")
-    content1 = f"{HEADER}2024,{number},37416253,gr,7,0180,female\n" + rows(3)
-    login("controller").post(reverse("import"), {"file": _upload("a.csv", content1.encode())})
-    first = set(PupilRecord.objects.values_list("pupil_id", flat=True))
-    content2 = f"{HEADER}2024,20{number[:6]}-{number[6:]},37416253,gr,8,0180,female\n"
-    login("controller").post(reverse("import"), {"file": _upload("b.csv", content2.encode())})
-    second = set(PupilRecord.objects.values_list("pupil_id", flat=True))
-    assert len(second) == 1 and second <= first  # the same child, written two ways, one pseudonym
+    text = "year,pupil_id,school_unit_code,school_form,grade,home_municipality,residential_area\n" + f"2024,p1,37416253,gr,7,0180,{number[:2]} {number[2:6]}-{number[6:]}\n"
+    page = _post(login("controller"), "register", _upload("elever.csv", text.encode())).content.decode()
+    assert "ingenting har importerats" in page and "residential_area" in page and "personnummer" in page
+    assert number not in page and number[:6] not in page
 
 
-FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[2] / "src" / "likvard" / "data" / "fixtures" / "skolverket"
+def test_the_pseudonym_is_the_same_for_every_spelling_of_a_number(login, db):
+    number = luhn("120315123")
+    client = login("controller")
+    _post(client, "register", _upload("a.csv", f"{HEADER}2024,{number},37416253,gr,7,0180,female\n".encode()))
+    first = set(_register_2024().frame()["pupil_id"])
+    _post(client, "register", _upload("b.csv", f"{HEADER}2024,20{number[:6]}-{number[6:]},37416253,gr,8,0180,female\n".encode()))
+    second = set(_register_2024().frame()["pupil_id"])
+    assert len(first) == 1 and first == second
 
 
-def test_skolverkets_results_export_is_imported_as_published(login, db):
-    from likvard.web.imports.models import PublishedStatistic
+def test_the_analyst_may_import_too(login, db):
+    page = _post(login("analyst"), "register", _upload("elever.csv", (HEADER + rows(3)).encode()))
+    assert page.status_code == 200 and "Importerat" in page.content.decode()
+    assert login("principal").post(reverse("imports:upload"), {"kind": "register"}).status_code == 403
 
-    path = FIXTURES / "Grundskola - Slutbetyg årskurs 9, samtliga elever 2025 Skolenhet.csv"
-    page = login("controller").post(reverse("import"), {"kind": "skolverket", "file": _upload(path.name, path.read_bytes())}).content.decode()
+
+def test_skolverkets_national_export_takes_its_school_year_from_the_file(login, db):
+    renamed = _upload("export.csv", NATIONAL.read_bytes())  # the name says nothing about the year
+    page = _post(login("analyst"), "skolverket", renamed).content.decode()
     assert "Importerat" in page
-    merit = PublishedStatistic.objects.get(school_unit_code="37416253", indicator="merit_value")
-    assert merit.value == "202.7" and merit.status == "exists" and merit.period == "2024/25"
-    assert PublishedStatistic.objects.filter(indicator="share_eligible_vocational", status="near_all").exists()
-    assert PublishedStatistic.objects.filter(status="suppressed").exists()
+    merit = PublishedStatistic.objects.get(school__school_unit_code="37416253", indicator="merit_value", period="2024/25")
+    assert merit.value == 202.7 and merit.published == "202,7" and merit.marker == ""
+    assert PublishedStatistic.objects.filter(indicator="share_eligible_vocational", marker="~100", value=100.0).exists()
+    assert PublishedStatistic.objects.filter(marker="..", value__isnull=True).exists()
+    outside = School.objects.filter(municipality_code="1480")
+    assert not outside.exists() and "hoppades över" in page  # not every school of Sweden
 
 
 def test_a_malformed_results_export_names_line_and_column_and_imports_nothing(login, db):
-    from likvard.web.imports.models import PublishedStatistic
-
-    path = FIXTURES / "Grundskola - Slutbetyg årskurs 9, samtliga elever 2025 Skolenhet.csv"
-    text = path.read_bytes().decode("utf-8-sig").replace("Rinkebyskolan;37416253;Stockholm;0180;Kommunal;Stockholms kommun;2120000142;51;43,1;74,5;202,7", "Rinkebyskolan;37416253;Stockholm;0180;Kommunal;Stockholms kommun;2120000142;51;43,1;74,5;tvåhundra")
-    lines = text.splitlines()
-    line_no = next(i for i, line in enumerate(lines, start=1) if "tvåhundra" in line)
-    page = login("controller").post(reverse("import"), {"kind": "skolverket", "file": _upload("export.csv", ("\ufeff" + text).encode())}).content.decode()
-    assert "ingenting har importerats" in page and f"<td class=\"num\">{line_no}</td>" in page and "Genomsnittligt meritvärde" in page
-    assert PublishedStatistic.objects.count() == 0
+    text = NATIONAL.read_bytes().decode("utf-8-sig").replace("Rinkebyskolan;37416253;Stockholm;0180;Kommunal;Stockholms kommun;2120000142;51;43,1;74,5;202,7", "Rinkebyskolan;37416253;Stockholm;0180;Kommunal;Stockholms kommun;2120000142;51;43,1;74,5;tvåhundra")
+    line_no = next(i for i, line in enumerate(text.splitlines(), start=1) if "tvåhundra" in line)
+    before = PublishedStatistic.objects.count()
+    page = _post(login("controller"), "skolverket", _upload("export.csv", ("\ufeff" + text).encode())).content.decode()
+    assert "ingenting har importerats" in page and f'<td class="num">{line_no}</td>' in page and "Genomsnittligt meritvärde" in page
+    assert PublishedStatistic.objects.count() == before
 
 
-def test_planned_educations_statistics_and_school_units_are_imported(login, db):
-    from likvard.web.imports.models import PublishedStatistic
-    from likvard.web.schools.models import School
+def test_a_school_unit_never_seen_is_created_and_a_changed_one_audited(login, db):
+    unit = (FIXTURES / "planned-educations-v4" / "37416253.school-unit.json").read_bytes()
+    outside = unit.replace(b'"37416253"', b'"12345678"').replace(b'"0180"', b'"2583"').replace(b"Rinkebyskolan", b"Haparanda nya skola")
+    outside = re.sub(rb'"wgs84_(Lat|Long)": "[^"]*",', b"", outside)  # no coordinates, as real responses often have
+    School.objects.filter(school_unit_code="37416253").update(name="Rinkeby skola", school_forms="")
+    page = _post(login("controller"), "skolverket", _upload("a.json", outside, "application/json"), _upload("b.json", unit, "application/json")).content.decode()
+    assert "Importerat" in page, page[-2000:]
+    new = School.objects.get(school_unit_code="12345678")
+    assert new.name == "Haparanda nya skola" and new.operator == "other_municipality" and new.lat is None
+    rinkeby = School.objects.get(school_unit_code="37416253")
+    assert rinkeby.name == "Rinkebyskolan" and rinkeby.school_forms == "gr,gran"
+    change = AuditEntry.objects.get(action="update_school", target__contains="37416253")
+    assert change.before["name"] == "Rinkeby skola" and change.after["name"] == "Rinkebyskolan"
 
+
+def test_planned_educations_statistics_are_kept_as_published(login, db):
     stats = FIXTURES / "planned-educations-v4" / "37416253.statistics-gr.json"
-    login("controller").post(reverse("import"), {"kind": "skolverket", "file": _upload(stats.name, stats.read_bytes())})
-    row = PublishedStatistic.objects.get(school_unit_code="37416253", indicator="averageGradesMeritRating9thGrade", period="2024/25")
-    assert row.value == "202,7" and row.status == "EXISTS"
-    unit = FIXTURES / "planned-educations-v4" / "37416253.school-unit.json"
-    School.objects.filter(school_unit_code="37416253").update(school_forms="")
-    login("controller").post(reverse("import"), {"kind": "skolverket", "file": _upload(unit.name, unit.read_bytes())})
-    assert School.objects.get(school_unit_code="37416253").school_forms == "gr,gran"
+    _post(login("controller"), "skolverket", _upload(stats.name, stats.read_bytes(), "application/json"))
+    values = dict(PublishedStatistic.objects.filter(school__school_unit_code="37416253", indicator="merit_value").values_list("period", "value"))
+    assert values == {"2020/21": 197.0, "2021/22": 199.6, "2022/23": 205.9, "2023/24": 208.6, "2024/25": 202.7}
+    again = stats.read_bytes().replace(b'"generatedAt": "', b'"generatedAt": "1999-')  # a later download of the same figures
+    page = _post(login("controller"), "skolverket", _upload(stats.name, again, "application/json")).content.decode()
+    assert "redan importerad" in page
 
 
 def _workbook(header: list[str], body: list[list[object]]) -> bytes:
@@ -123,31 +165,34 @@ def _workbook(header: list[str], body: list[list[object]]) -> bytes:
     return buffer.getvalue()
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def test_an_excel_register_is_imported_with_codes_excel_turned_into_numbers(login, db):
     header = HEADER.strip().split(",")
     body = []
     for line in rows(12).splitlines():
         year, pid, code, form, grade, municipality, gender = line.split(",")
         body.append([int(year), pid, int(code), form, int(grade), int(municipality), gender])  # 0180 → 180 in Excel
-    page = login("controller").post(reverse("import"), {"file": _upload("elever.xlsx", _workbook(header, body))})
+    page = _post(login("controller"), "register", _upload("elever.xlsx", _workbook(header, body), XLSX))
     assert page.status_code == 200 and "Importerat" in page.content.decode(), page.content.decode()[-2000:]
-    assert PupilRecord.objects.count() == 12
-    assert set(PupilRecord.objects.values_list("home_municipality", flat=True)) == {"0180"}
-    assert set(PupilRecord.objects.values_list("grade", flat=True)) == {"7"}
+    frame = _register_2024().frame()
+    assert frame.height == 12 and set(frame["home_municipality"]) == {"0180"} and set(frame["grade"]) == {"7"}
 
 
 def test_an_excel_register_with_errors_names_excel_rows_and_imports_nothing(login, db):
     header = HEADER.strip().split(",")
-    good = [[2024, luhn("120301101")[:6] + "-" + luhn("120301101")[6:], "37416253", "gr", "7", "0180", "female"]]
-    body = [*good, [None] * 7, [2024, "abc", "37416253", "gr", "12", "0180", "female"]]  # an empty row 3, a bad row 4
-    page = login("controller").post(reverse("import"), {"file": _upload("fel.xlsx", _workbook(header, body))}).content.decode()
+    good = [[2024, "p1", "37416253", "gr", "7", "0180", "female"]]
+    body = [*good, [None] * 7, [2024, "p2", "37416253", "gr", "12", "0180", "female"]]  # an empty row 3, a bad row 4
+    before = _register_2024().pk
+    page = _post(login("controller"), "register", _upload("fel.xlsx", _workbook(header, body), XLSX)).content.decode()
     assert "ingenting har importerats" in page
-    assert re.search(r"<td>fel\.xlsx</td><td class=\"num\">4</td><td>personal_id</td>", page), page[-3000:]
+    assert re.search(r"<td>fel\.xlsx</td><td class=\"num\">4</td><td>grade</td>", page), page[-3000:]
     assert re.search(r"<td>fel\.xlsx</td><td class=\"num\">3</td><td>year</td>", page)  # the empty row's cells are reported
-    assert PupilRecord.objects.count() == 0 and ImportedFile.objects.count() == 0
+    assert _register_2024().pk == before
 
 
 def test_a_file_that_is_not_excel_is_refused_with_a_message(login, db):
-    page = login("controller").post(reverse("import"), {"file": _upload("elever.xlsx", b"year,school\n2024,x\n")}).content.decode()
-    assert "kan inte läsas som Excel-fil" in page and "ingenting har importerats" in page
-    assert ImportedFile.objects.count() == 0
+    page = _post(login("controller"), "register", _upload("elever.xlsx", b"year,school\n2024,x\n", XLSX)).content.decode()
+    assert "ingenting har importerats" in page and "Excel" in page
+    assert not ImportedFile.objects.filter(filename="elever.xlsx").exists()

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from likvard.web.accounts.models import ApiToken
 from likvard.web.allocation.models import AllocationRun
-from likvard.web.services import RINKEBYSKOLAN
+from likvard.web.demo import RINKEBYSKOLAN
 
 
 def test_healthz_says_ok(client, db):
@@ -37,19 +37,19 @@ def test_the_principal_sees_rinkebyskolan_and_its_statement(login, db):
     client = login("principal")
     page = client.get(reverse("schools:list")).content.decode()
     assert "Rinkebyskolan" in page and page.count('scope="row"') == 1
-    statement = client.get(reverse("schools:statement", kwargs={"code": RINKEBYSKOLAN, "year": 2024})).content.decode()
+    statement = client.get(reverse("allocation:statement", kwargs={"code": RINKEBYSKOLAN, "year": 2024})).content.decode()
     assert "basbelopp" in statement and "Socioekonomisk ersättning" in statement
     assert 'lang="sv"' in statement
 
 
 def test_the_statement_pdf_downloads(login, db):
-    response = login("principal").get(reverse("schools:statement_pdf", kwargs={"code": RINKEBYSKOLAN, "year": 2024}))
+    response = login("principal").get(reverse("allocation:statement_pdf", kwargs={"code": RINKEBYSKOLAN, "year": 2024}))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
 
 
 def test_the_controller_downloads_the_run_as_xlsx(login, db):
-    run = AllocationRun.objects.first()
+    run = AllocationRun.objects.filter(kind="run").first()
     response = login("controller").get(reverse("allocation:xlsx", kwargs={"run_id": run.pk}))
     body = b"".join(response.streaming_content)
     assert response.status_code == 200 and body[:2] == b"PK"  # a zip: xlsx
@@ -80,11 +80,11 @@ def test_the_api_works_with_a_personal_token_and_keeps_only_its_hash(client, db)
 
 def test_the_openapi_document_lists_the_endpoints(client, db):
     doc = client.get("/api/v1/openapi.json").json()
-    assert {"/api/v1/schools", "/api/v1/schools/{school_unit_code}", "/api/v1/schools/{school_unit_code}/statement", "/api/v1/allocation/runs/{run_id}/reconciliation"} <= set(doc["paths"])
+    assert {"/api/v1/schools", "/api/v1/schools/{school_unit_code}", "/api/v1/schools/{school_unit_code}/statement", "/api/v1/schools/{school_unit_code}/statistics", "/api/v1/allocation/runs/{run_id}/reconciliation"} <= set(doc["paths"])
 
 
 def test_the_reconciliation_api_matches_the_run(login, db):
-    run = AllocationRun.objects.first()
+    run = AllocationRun.objects.filter(kind="run").first()
     data = login("committee").get(f"/api/v1/allocation/runs/{run.pk}/reconciliation").json()
     assert data["reconciled"] is True
     socio = next(p for p in data["pots"] if p["id"] == "socioeconomic")
@@ -92,7 +92,7 @@ def test_the_reconciliation_api_matches_the_run(login, db):
 
 
 def test_the_reconciliation_page_speaks_swedish_to_the_committee(login, db):
-    run = AllocationRun.objects.filter(scenario__isnull=True).first()
+    run = AllocationRun.objects.filter(kind="run").first()
     page = login("committee").get(reverse("allocation:reconciliation", kwargs={"run_id": run.pk})).content.decode()
     assert "pott (fördelas exakt)" in page and "budget (per elev)" in page
     assert "<td>pot</td>" not in page and "<td>budget</td>" not in page
@@ -110,11 +110,11 @@ def test_the_school_page_shows_expected_results_and_value_added(login, db):
     page = login("principal").get(reverse("schools:detail", kwargs={"code": RINKEBYSKOLAN})).content.decode()
     assert "Resultat jämfört med förväntat" in page and "Meritvärde" in page
     assert "förväntat" in page and ("klart över förväntat" in page or "klart under förväntat" in page or "som förväntat" in page)
-    from likvard.web.allocation.models import ResultEstimate
+    from likvard.web.results.models import ResultEstimate
 
-    row = ResultEstimate.objects.get(school_unit_code=RINKEBYSKOLAN, year=2024, outcome="merit_value")
-    assert f"{float(row.actual):.1f}".replace(".", ",") in page and f"{float(row.expected):.1f}".replace(".", ",") in page
-    lower, upper = float(row.lower), float(row.upper)
+    row = ResultEstimate.objects.get(school__school_unit_code=RINKEBYSKOLAN, year=2024, outcome="merit_value")
+    assert f"{row.actual:.1f}".replace(".", ",") in page and f"{row.expected:.1f}".replace(".", ",") in page
+    lower, upper = row.lower, row.upper
     assert (row.flag == "clearly above") == (lower > 0) and (row.flag == "clearly below") == (upper < 0)
 
 
@@ -122,7 +122,7 @@ def test_every_page_carries_a_content_security_policy_without_inline_scripts(log
     import re
     from pathlib import Path
 
-    page = login("analyst").get(reverse("results"))
+    page = login("analyst").get(reverse("results:results"))
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self' 'unsafe-eval'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy

@@ -37,3 +37,27 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", POLICY)
         return response
+
+
+class UploadLimitMiddleware:
+    """Refuse a request body larger than ``UPLOAD_MAX_BYTES`` before any of it is read.
+
+    Why here and first: Django reads a multipart body while parsing it, for anonymous requests
+    too; checking the declared ``Content-Length`` up front means a 150 MB POST costs nothing.
+    A body without a length (chunked) is refused on the same grounds.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        if request.method in ("POST", "PUT", "PATCH"):
+            length = request.META.get("CONTENT_LENGTH") or ""
+            limit = int(getattr(settings, "UPLOAD_MAX_BYTES", 100 * 1024 * 1024))
+            if request.META.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+                return HttpResponse("Förfrågan saknar längd (Content-Length).", status=411, content_type="text/plain; charset=utf-8")
+            if length.isdigit() and int(length) > limit:
+                return HttpResponse(f"Filen är för stor: högst {limit // (1024 * 1024)} MB.", status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

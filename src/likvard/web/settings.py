@@ -59,7 +59,7 @@ def database_from_url(url: str) -> dict[str, object]:
             "CONN_MAX_AGE": 60,
         }
     if parsed.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parsed.path) or ":memory:"}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parsed.path) or ":memory:", "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 60}}
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parsed.scheme!r} is not supported (postgresql or sqlite)")
 
 
@@ -75,16 +75,25 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "likvard.web.accounts",
+    "likvard.web.audit",
     "likvard.web.schools",
+    "likvard.web.imports",
+    "likvard.web.results",
     "likvard.web.allocation",
     "likvard.web.api",
-    "likvard.web.imports",
 ]
-DATA_UPLOAD_MAX_MEMORY_SIZE = 200 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 200 * 1024 * 1024
+#: Uploads are held in memory only (never a temporary file: a register may carry personal
+#: identity numbers until the import has pseudonymised it). The limit is enforced on the
+#: request's declared length before its body is read (likvard.web.security).
+UPLOAD_MAX_BYTES = env_int("LIKVARD_UPLOAD_MAX_MB", 100) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "likvard.web.security.UploadLimitMiddleware",
     "likvard.web.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,7 +128,9 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
     (PROJECT_DIR / "var").mkdir(exist_ok=True)
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": PROJECT_DIR / "var" / "likvard.sqlite3"}}
+    # IMMEDIATE: a write transaction takes the lock when it starts, so a second import waits for
+    # the first (up to the timeout) instead of failing half-way with "database is locked".
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": PROJECT_DIR / "var" / "likvard.sqlite3", "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 60}}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,7 +1,14 @@
 from typing import Any
 
 from .models import ROLES
-from .scoping import may_download_run, may_list_schools, may_see_aggregates, role_of
+from .scoping import (
+    may_download_run,
+    may_import,
+    may_list_schools,
+    may_run,
+    may_see_aggregates,
+    role_of,
+)
 
 ROLE_LABELS = dict(ROLES)
 
@@ -15,4 +22,6 @@ def role(request: Any) -> dict[str, Any]:
         "may_list_schools": may_list_schools(user),
         "may_see_aggregates": may_see_aggregates(user),
         "may_download_run": may_download_run(user),
+        "may_import": may_import(user),
+        "may_run": may_run(user),
     }

@@ -49,3 +49,17 @@ def may_see_aggregates(user: Any) -> bool:
 
 def may_download_run(user: Any) -> bool:
     return role_of(user) in ALL_SCHOOLS
+
+
+def may_import(user: Any) -> bool:
+    """Controllers import registers and decisions, analysts statistics and registers too."""
+    return role_of(user) in ALL_SCHOOLS
+
+
+def may_run(user: Any) -> bool:
+    """Running the year's allocation, changing scenarios and reading the audit log."""
+    return role_of(user) in ("controller", "admin")
+
+
+def may_view_models(user: Any) -> bool:
+    return role_of(user) in ALL_SCHOOLS

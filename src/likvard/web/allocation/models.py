@@ -1,36 +1,17 @@
-"""Allocation runs: the engine's full result, kept as it was computed."""
+"""Allocation runs as numbers: the run, its pots, and one row per school with its lines.
+
+A run records what it rested on — the model version, the register snapshots, the index (its
+source and, when estimated, the fitted model) — so a statement can be explained years later.
+"""
+
+from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-
-class AllocationRun(models.Model):
-    model_id = models.CharField(max_length=100)
-    year = models.IntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    reconciled = models.BooleanField()
-    total_ore = models.BigIntegerField()
-    data = models.JSONField()
-    scenario = models.ForeignKey("Scenario", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
-
-    class Meta:
-        ordering = ("-created_at", "-id")
-
-    @property
-    def is_comparison(self) -> bool:
-        return "components_diff" in self.data
-
-    def statement(self, code: str) -> dict | None:
-        """One school's statement (stored per school, so a page reads only its own)."""
-        row = Statement.objects.filter(run_id=self.pk, school_unit_code=code).only("data").first()
-        return row.data if row else None
-
-    def full_data(self) -> dict:
-        """The engine's whole result again (summary + every statement), for downloads."""
-        statements = {s.school_unit_code: s.data for s in Statement.objects.filter(run_id=self.pk)}
-        schools = [dict(summary, **statements.get(summary["school_unit_code"], {})) for summary in self.data["schools"]]
-        return dict(self.data, schools=schools)
+from likvard.web.imports.models import Snapshot
+from likvard.web.results.models import IndexFit
+from likvard.web.schools.models import School
 
 
 class Scenario(models.Model):
@@ -50,64 +31,74 @@ class Scenario(models.Model):
         return self.name
 
 
-class AuditEntry(models.Model):
-    """Who changed which rule or amount, when, from what to what (written in the same
-    transaction as the change)."""
+class AllocationRun(models.Model):
+    """One run of a model on stored data (``kind="run"``), or a scenario's comparison with the
+    unchanged model (``kind="comparison"``: the schools carry the scenario's amounts and their
+    differences from the baseline)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    at = models.DateTimeField(auto_now_add=True)
-    action = models.CharField(max_length=50)
-    target = models.CharField(max_length=200)
-    before = models.JSONField(null=True)
-    after = models.JSONField(null=True)
-
-    class Meta:
-        ordering = ("-at", "-id")
-
-
-class Statement(models.Model):
-    """A school's statement in a run (the engine's per-school JSON, lines included)."""
-
-    run = models.ForeignKey(AllocationRun, on_delete=models.CASCADE, related_name="statements")
-    school_unit_code = models.CharField(max_length=8)
+    kind = models.CharField(max_length=20, default="run")
+    year = models.IntegerField()
+    model_id = models.CharField(max_length=100)
+    model_version = models.CharField(max_length=64)
+    model_name = models.CharField(max_length=300)
+    overrides = models.JSONField(default=list)
+    scenario = models.ForeignKey(Scenario, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    reconciled = models.BooleanField()
     total_ore = models.BigIntegerField()
-    data = models.JSONField()
+    data_source = models.TextField(blank=True)
+    snapshots = models.ManyToManyField(Snapshot, related_name="runs")
+    index_source = models.CharField(max_length=20)
+    index_fit = models.ForeignKey(IndexFit, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    #: The model's description as the JSON shows it (id, name, source, illustrative components,
+    #: VAT rate, overrides) and its components; for a comparison also the baseline, the
+    #: differences per component and the winners and losers.
+    summary = models.JSONField(default=dict)
 
     class Meta:
-        constraints = (models.UniqueConstraint(fields=["run", "school_unit_code"], name="one_statement_per_school_and_run"),)
+        ordering = ("-created_at", "-id")
+
+    @property
+    def is_comparison(self) -> bool:
+        return self.kind == "comparison"
 
 
-class ResultEstimate(models.Model):
-    """A school's expected result and value added for one outcome and year (published form:
-    figures as text, ``..`` for groups under 10 pupils)."""
+class Pot(models.Model):
+    """One pot, budget or transfer of a run with what was paid out of it."""
 
-    school_unit_code = models.CharField(max_length=8, db_index=True)
-    year = models.IntegerField()
-    outcome = models.CharField(max_length=30)
+    run = models.ForeignKey(AllocationRun, on_delete=models.CASCADE, related_name="pots")
+    position = models.IntegerField()
+    pot_id = models.CharField(max_length=100)
+    label = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20)
+    component = models.CharField(max_length=100)
+    amount_ore = models.BigIntegerField()
+    distributed_ore = models.BigIntegerField()
+    difference_ore = models.BigIntegerField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("run", "position")
+
+
+class SchoolAllocation(models.Model):
+    """A school's money in a run: its figures as numbers, its statement lines (typed: component,
+    line, quantity, rate and amount in öre, template and detail of the explanation)."""
+
+    run = models.ForeignKey(AllocationRun, on_delete=models.CASCADE, related_name="schools")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="allocations")
     pupils = models.IntegerField()
-    actual = models.CharField(max_length=20)
-    expected = models.CharField(max_length=20)
-    value_added = models.CharField(max_length=20)
-    lower = models.CharField(max_length=20)
-    upper = models.CharField(max_length=20)
-    flag = models.CharField(max_length=30)
+    index = models.FloatField(null=True)
+    index_basis = models.CharField(max_length=30, blank=True)
+    need_quartile = models.SmallIntegerField(null=True)
+    total_ore = models.BigIntegerField()
+    per_pupil_ore = models.BigIntegerField(null=True)
+    lines = models.JSONField(default=list)
+    before_total_ore = models.BigIntegerField(null=True)
+    diff_total_ore = models.BigIntegerField(null=True)
+    diff_ore = models.JSONField(default=dict)
 
     class Meta:
-        constraints = (models.UniqueConstraint(fields=["school_unit_code", "year", "outcome"], name="one_estimate_per_school_year_outcome"),)
-
-
-class ResultByGender(models.Model):
-    """A school's result by gender for one outcome and year (published form: ``..`` for a
-    group under 10 pupils, rules of issue 3 and the brief's suppression bar)."""
-
-    school_unit_code = models.CharField(max_length=8, db_index=True)
-    year = models.IntegerField()
-    outcome = models.CharField(max_length=30)
-    gender = models.CharField(max_length=10)  # "female" | "male"
-    pupils = models.IntegerField()
-    actual = models.CharField(max_length=20)
-    expected = models.CharField(max_length=20)
-    value_added = models.CharField(max_length=20)
-
-    class Meta:
-        constraints = (models.UniqueConstraint(fields=["school_unit_code", "year", "outcome", "gender"], name="one_gender_result_per_school_year_outcome"),)
+        ordering = ("run", "school__school_unit_code")
+        constraints = (models.UniqueConstraint(fields=["run", "school"], name="one_allocation_per_school_and_run"),)

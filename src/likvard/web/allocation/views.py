@@ -1,0 +1,268 @@
+"""Runs, statements, reconciliation, the run as Excel, models, scenarios and comparisons.
+
+Views hold no orchestration: they check access, call an action or a reader, and render.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
+
+from likvard.engine.allocation import AllocationError, ModelError
+from likvard.web import display
+from likvard.web.accounts.scoping import (
+    may_download_run,
+    may_run,
+    may_see_aggregates,
+    may_view_models,
+    visible_schools,
+)
+from likvard.web.accounts.views import deny
+from likvard.web.imports import snapshots
+from likvard.workflows import WorkflowError
+
+from . import actions, reading
+from .amounts import changed_amounts, editable_amounts
+from .models import AllocationRun, Scenario
+
+
+def _year(text: str | None, default: int) -> int | None:
+    """A year from a form or query (2000–2100), the default when empty, None when invalid."""
+    if not text:
+        return default
+    try:
+        year = int(text)
+    except ValueError:
+        return None
+    return year if 2000 <= year <= 2100 else None
+
+
+@login_required
+def runs(request: HttpRequest) -> HttpResponse:
+    """The runs on stored data; a controller runs the year here on the current snapshots."""
+    if not may_see_aggregates(request.user):
+        deny(request, "runs")
+    from django.conf import settings
+
+    from likvard.workflows import load_model
+
+    model = load_model(settings.MODEL_DIR)
+    error = ""
+    if request.method == "POST":
+        if not may_run(request.user):
+            deny(request, "run allocation")
+        year = _year(request.POST.get("year"), model.year)
+        if year is None:
+            error = gettext("Ange ett år mellan 2000 och 2100.")
+        else:
+            try:
+                run = actions.run_year(request.user, year)
+                return redirect("allocation:reconciliation", run_id=run.pk)
+            except (WorkflowError, AllocationError, ModelError) as exc:
+                error = str(exc)
+    years = sorted({s.year for s in snapshots.current("pupils")}, reverse=True)
+    return render(
+        request,
+        "allocation/runs.html",
+        {"runs": AllocationRun.objects.filter(kind="run")[:50], "model": model, "years": years, "register": snapshots.current("pupils"), "error": error},
+    )
+
+
+def _school_or_404(request: HttpRequest, code: str) -> Any:
+    return get_object_or_404(visible_schools(request.user), school_unit_code=code)
+
+
+def _statement(request: HttpRequest, code: str, year: int) -> tuple[Any, AllocationRun, Any]:
+    school = _school_or_404(request, code)
+    run = reading.latest_run(year)
+    st = reading.statement(run, code) if run else None
+    if run is None or st is None:
+        raise Http404
+    return school, run, st
+
+
+@login_required
+def statement(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    school, run, st = _statement(request, code, year)
+    return render(request, "allocation/statement.html", {"school": school, "statement": display.statement(st), "run": run, "model": run.summary.get("model", {})})
+
+
+@login_required
+def statement_pdf(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    _, run, st = _statement(request, code, year)
+    from likvard.exports.pdf import statement_pdf as render_pdf
+
+    sources = {c["id"]: c["source"] for c in run.summary.get("components", [])}
+    pdf = render_pdf(st, {**run.summary["model"], "data_source": run.data_source}, sources, labels=run.summary.get("labels"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="resursfordelning-{year}-{code}.pdf"'
+    return response
+
+
+@login_required
+def reconciliation(request: HttpRequest, run_id: int) -> HttpResponse:
+    if not may_see_aggregates(request.user):
+        deny(request, "reconciliation")
+    run = get_object_or_404(AllocationRun, pk=run_id)
+    pots = [dict(p, amount=display.money(p["amount_ore"]), distributed=display.money(p["distributed_ore"]), difference=display.money(p["difference_ore"])) for p in reading.pot_dicts(run)]
+    return render(request, "allocation/reconciliation.html", {"run": run, "pots": pots, "total": display.money(run.total_ore), "snapshots": run.snapshots.all().order_by("kind", "year")})
+
+
+@login_required
+def run_xlsx(request: HttpRequest, run_id: int) -> HttpResponse:
+    if not may_download_run(request.user):
+        deny(request, "run workbook")
+    run = get_object_or_404(AllocationRun, pk=run_id)
+    from likvard.exports.xlsx import write_allocation_xlsx
+
+    buffer = io.BytesIO()  # in memory: a download leaves nothing behind on disk
+    write_allocation_xlsx(reading.run_dict(run), buffer)
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=f"resursfordelning-{run.year}-{run.pk}.xlsx")
+
+
+#: The model file's component kinds (docs/model-format.md) as a controller reads them.
+KIND_LABELS = {
+    "per_pupil": gettext_lazy("belopp per elev (årskurs, skolform, program)"),
+    "share_of": gettext_lazy("andel av schablonen"),
+    "per_flagged_pupil": gettext_lazy("belopp per elev med markering"),
+    "fixed_grant": gettext_lazy("fast bidrag per skola"),
+    "index_pot": gettext_lazy("pott efter index"),
+    "pupil_pot": gettext_lazy("pott per elev"),
+    "individual": gettext_lazy("individuellt beslutade belopp"),
+    "composite": gettext_lazy("sammansatt belopp med avdrag"),
+    "pooled_premium": gettext_lazy("premie och avgift i gemensam pott"),
+    "charge": gettext_lazy("avgift"),
+    "merit_pot": gettext_lazy("pott efter meritvärde"),
+}
+
+
+@login_required
+def model_list(request: HttpRequest) -> HttpResponse:
+    if not may_view_models(request.user):
+        deny(request, "models")
+    from django.conf import settings
+
+    from likvard.workflows import load_model
+
+    model = load_model(settings.MODEL_DIR)
+    if request.method == "POST":
+        if not may_run(request.user):
+            deny(request, "create scenario")
+        year = _year(request.POST.get("year"), model.year) or model.year
+        name = request.POST.get("name", "").strip()[:200] or f"Scenario {year}"
+        scenario = actions.create_scenario(request.user, name, year)
+        return redirect("allocation:scenario", scenario_id=scenario.pk)
+    components = [{"id": c.id, "label": c.label, "kind": KIND_LABELS.get(c.kind, c.kind), "source": c.source, "illustrative": c.illustrative, "file": c.file} for c in model.components]
+    return render(request, "allocation/models.html", {"model": model, "components": components, "scenarios": Scenario.objects.filter(retired=False), "may_edit": may_run(request.user)})
+
+
+@login_required
+def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
+    if not may_view_models(request.user):
+        deny(request, "scenario")
+    scenario = get_object_or_404(Scenario, pk=scenario_id)
+    error = error_key = notice = ""
+    posted: dict[str, str] = {}
+    if request.method == "POST":
+        if not may_run(request.user):
+            deny(request, "edit scenario")
+        action = request.POST.get("action")
+        try:
+            if action == "amounts":
+                posted = {k.removeprefix("amount:"): v for k, v in request.POST.items() if k.startswith("amount:")}
+                changes = changed_amounts(actions.model_of(scenario), posted)
+                if not changes:
+                    notice = gettext("Inga belopp ändrades.")
+                else:
+                    actions.set_model_values(request.user, scenario, changes)
+                    return redirect("allocation:scenario", scenario_id=scenario.pk)
+            elif action == "run":
+                result = actions.run_scenario(request.user, scenario)
+                return redirect("allocation:comparison", run_id=result.pk)
+            else:
+                actions.set_model_values(request.user, scenario, {request.POST.get("key", ""): request.POST.get("value", "")})
+                return redirect("allocation:scenario", scenario_id=scenario.pk)
+        except ModelError as exc:
+            error = str(exc)
+            if action == "amounts":
+                error_key = ".".join(p for p in (exc.component, exc.key.replace("[", ".").replace("]", "")) if p)
+        except (AllocationError, WorkflowError) as exc:
+            error = str(exc)
+    model = actions.model_of(scenario)
+    socio = next((c for c in model.components if c.kind == "index_pot" and c.funding == "municipal"), None)
+    changed = {o.partition("=")[0] for o in scenario.overrides}
+    groups = [
+        {
+            "group": g,
+            "fields": [
+                {"f": f, "name": f"amount:{f.key}", "id": "f-" + f.key.replace(".", "-"), "value": posted.get(f.key, f.value), "changed": f.key in changed, "invalid": bool(error_key) and f.key == error_key}
+                for f in g.fields
+            ],
+        }
+        for g in editable_amounts(model)
+    ]
+    return render(
+        request,
+        "allocation/scenario.html",
+        {
+            "scenario": scenario,
+            "model": model,
+            "error": error,
+            "notice": notice,
+            "groups": groups,
+            "amounts_error": bool(posted) and bool(error),
+            "error_field": next((x["id"] for g in groups for x in g["fields"] if x["invalid"]), ""),
+            "key": request.POST.get("key", "socioeconomic.base_amount"),
+            "value": request.POST.get("value", ""),
+            "base_amount": display.money(socio.base_amount_ore) if socio else "",
+            "runs": scenario.runs.all(),
+            "may_edit": may_run(request.user),
+        },
+    )
+
+
+@login_required
+def comparison(request: HttpRequest, run_id: int) -> HttpResponse:
+    if not may_view_models(request.user):
+        deny(request, "comparison")
+    run = get_object_or_404(AllocationRun, pk=run_id, kind="comparison")
+    labels = {c["id"]: c["label"] for c in run.summary.get("components", [])}
+    rows = []
+    for a in run.schools.select_related("school").exclude(diff_total_ore=0).exclude(diff_total_ore__isnull=True):
+        reasons = [f"{labels.get(k, k)} {display.money(v)}" for k, v in sorted(a.diff_ore.items(), key=lambda kv: -abs(kv[1]))]
+        rows.append({"code": a.school.school_unit_code, "name": a.school.name, "index": a.index, "before": display.money(a.before_total_ore or 0), "diff": display.money(a.diff_total_ore), "diff_ore": a.diff_total_ore, "reasons": "; ".join(reasons)})
+    rows.sort(key=lambda r: (-r["diff_ore"], r["code"]))
+    touched = {k for a in run.schools.all() for k, v in a.diff_ore.items() if v}
+    per_component = [
+        dict(c, label=labels.get(c["component"], c["component"]), diff=display.money(c["diff_ore"]), redistributed=c["diff_ore"] == 0)
+        for c in run.summary.get("components_diff", [])
+        if c["component"] in touched or c["diff_ore"]
+    ]
+    chart = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "description": gettext("Skillnad per skola mot skolans socioekonomiska index"),
+        # The container carries role="img" and a text alternative (the table below has the same
+        # figures); ARIA roles on each of ~300 points would only make screen readers recite them.
+        "config": {"aria": False},
+        "width": "container",
+        "height": 320,
+        "data": {"values": [{"skola": r["name"], "index": r["index"], "skillnad_kr": r["diff_ore"] / 100} for r in rows if r["index"] is not None]},
+        "mark": {"type": "point", "filled": True, "size": 40, "aria": False},
+        "encoding": {
+            "x": {"field": "index", "type": "quantitative", "title": gettext("Socioekonomiskt index (glidande medelvärde)")},
+            "y": {"field": "skillnad_kr", "type": "quantitative", "title": gettext("Skillnad (kr)")},
+            "color": {"condition": {"test": "datum.skillnad_kr >= 0", "value": "#005a9c"}, "value": "#b35900"},
+            "tooltip": [{"field": "skola"}, {"field": "index", "format": ".1f"}, {"field": "skillnad_kr", "format": ",.0f"}],
+        },
+    }
+    return render(
+        request,
+        "allocation/comparison.html",
+        {"chart": chart, "run": run, "rows": rows, "winners": len(run.summary.get("winners", [])), "losers": len(run.summary.get("losers", [])), "per_component": per_component, "overrides": run.overrides},
+    )

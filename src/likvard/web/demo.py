@@ -1,0 +1,85 @@
+"""The demo municipality, loaded through the same imports as a municipality's own data.
+
+``likvard serve --demo`` and ``make demo`` call ``load_demo``: the demo's files in the import
+format (``likvard demo-data``) are imported like any upload, then the 2024 allocation is run
+on the stored snapshots and the year's results are fitted. Only the demo users (password
+``demo``) are demo-only, and only with ``LIKVARD_DEMO=1``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from likvard.web.accounts.models import Profile
+from likvard.web.allocation.actions import run_year
+from likvard.web.allocation.models import AllocationRun
+from likvard.web.allocation.reading import latest_run
+from likvard.web.imports.actions import import_data
+from likvard.web.results.actions import fit_results
+from likvard.web.schools.models import School
+
+RINKEBYSKOLAN = "37416253"
+YEAR = 2024
+DEMO_USERS = (
+    ("ekonom", "controller"),
+    ("analytiker", "analyst"),
+    ("grundskolechef", "area_chief"),
+    ("rektor", "principal"),
+    ("namnd", "committee"),
+    ("admin", "admin"),
+)
+DEMO_PASSWORD = "demo"  # noqa: S105 (demo mode only; refused without LIKVARD_DEMO=1)
+#: The demo's run estimates its index from the register (as ``likvard allocate --demo``), so its
+#: interim index file is not imported.
+FILES = ("schools.csv", "pupils.csv", "decisions.csv", "rsu_groups.csv")
+
+
+def import_demo(seed: int = 1) -> None:
+    """The demo's files written and imported (synthetic pupils only: nothing personal on disk)."""
+    from likvard.data.register import write_dir
+    from likvard.workflows import demo_inputs
+
+    with tempfile.TemporaryDirectory(prefix="likvard-demo-") as tmp:
+        write_dir(demo_inputs(seed), tmp)
+        outcome = import_data(None, [Path(tmp) / f for f in FILES if (Path(tmp) / f).exists()], year=YEAR)
+    if not outcome.ok:  # a bug: the demo is made by the same generators the tests check
+        raise RuntimeError("the demo municipality did not import: " + "; ".join(str(p) for p in outcome.problems[:5]))
+
+
+def load_demo(seed: int = 1, with_users: bool = True) -> tuple[AllocationRun, list[tuple[str, str, str]]]:
+    """Schools, register, the 2024 run, the 2024 results and (demo mode) the demo users;
+    idempotent: an existing run is reused."""
+    run = latest_run(YEAR)
+    if run is None or not School.objects.exists():
+        import_demo(seed)
+        run = run_year(None, YEAR, index="estimated")
+        fit_results(None, YEAR)
+    users = create_demo_users() if with_users and settings.DEMO else []
+    return run, users
+
+
+@transaction.atomic
+def create_demo_users(password: str = DEMO_PASSWORD) -> list[tuple[str, str, str]]:
+    """The demo cast (only in demo mode): returns (username, role, scope)."""
+    if not settings.DEMO:
+        raise RuntimeError("demo users exist only with LIKVARD_DEMO=1")
+    User = get_user_model()
+    rinkeby = School.objects.get(school_unit_code=RINKEBYSKOLAN)
+    made: list[tuple[str, str, str]] = []
+    for username, role in DEMO_USERS:
+        user: Any
+        user, _ = User.objects.get_or_create(username=username)
+        user.set_password(password)
+        user.is_staff = user.is_superuser = role == "admin"
+        user.save()
+        area = rinkeby.area if role == "area_chief" else ""
+        code = RINKEBYSKOLAN if role == "principal" else ""
+        Profile.objects.update_or_create(user=user, defaults={"role": role, "area": area, "school_unit_code": code})
+        made.append((username, role, area or (f"{rinkeby.name} {code}" if code else "")))
+    return made

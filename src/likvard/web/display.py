@@ -1,0 +1,59 @@
+"""How figures look on the pages: Swedish money, quantities, results and published markers.
+
+One place for every app, so a merit value reads "202,7" and a suppressed group ".." on the
+school page, the results page and in the statement alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from likvard.engine.allocation import Statement, format_quantity
+from likvard.money import format_ore
+
+SUPPRESSED = ".."
+
+
+def money(ore: int | None) -> str:
+    return "" if ore is None else format_ore(ore)
+
+
+def result_number(value: float | None, outcome: str, *, suppressed: bool = False) -> str:
+    """Merit value with one decimal, eligibility in percent; ``..`` for a group under 10."""
+    if suppressed:
+        return SUPPRESSED
+    if value is None:
+        return "–"
+    if outcome == "eligible_vocational":
+        return f"{value * 100:.1f}".replace(".", ",").replace("-", "\u2212") + "\u00a0%"
+    return f"{value:.1f}".replace(".", ",").replace("-", "\u2212")
+
+
+def statement(st: Statement) -> dict[str, Any]:
+    """A statement's lines with their figures formatted, the first line of a component marked."""
+    lines = []
+    previous = None
+    for ln in st.lines:
+        lines.append(
+            {
+                "component": ln.component,
+                "label": ln.label,
+                "explanation": ln.explanation,
+                "first": ln.component != previous,
+                "amount": format_ore(ln.amount_ore),
+                "rate": money(ln.rate_ore),
+                "qty": format_quantity(ln.quantity),
+            }
+        )
+        previous = ln.component
+    return {
+        "school_unit_code": st.school_unit_code,
+        "name": st.name,
+        "pupils": st.pupils,
+        "index": st.index,
+        "index_basis": st.index_basis,
+        "need_quartile": st.need_quartile,
+        "lines": lines,
+        "total": format_ore(st.total_ore),
+        "per_pupil": money(st.per_pupil_ore),
+    }
