@@ -87,7 +87,7 @@ def test_the_principal_sees_only_rinkebyskolan_and_gets_404_elsewhere(server, br
     assert page.get_by_role("heading", level=1).inner_text().startswith("Resursfördelning 2024: Rinkebyskolan")
     assert page.get_by_text("basbelopp").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "statement-rinkebyskolan.png"), full_page=True)
-    response = page.goto(server + "/skolor/52863414/berakning/2024/")
+    response = page.goto(server + "/fordelning/skolor/52863414/berakning/2024/")
     assert response.status == 404
     assert "Sidan finns inte" in page.content()
 
@@ -158,12 +158,13 @@ def test_an_import_with_errors_shows_them_and_imports_nothing(server, browser, t
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _login(page, server, "ekonom")
     page.get_by_role("link", name="Import").click()
-    page.get_by_label("Fil (CSV, Excel eller JSON)").set_input_files(str(bad))
+    page.get_by_label("Elevregister (pupils)").check()
+    page.get_by_label("Filer att importera", exact=True).set_input_files(str(bad))
     page.get_by_role("button", name="Kontrollera och importera").click()
     page.wait_for_load_state("networkidle")
     alert = page.locator("div[role=alert]").inner_text()
     assert "ingenting har importerats" in alert and "ingen årskurs" in alert and "12345678" in alert
-    assert page.get_by_text("Inga ännu.").is_visible()  # nothing in the list of imported files
+    assert "elever.csv" not in page.locator("table").last.inner_text()  # nothing in the list of imported files
     page.screenshot(path=str(ARTIFACTS / "import-errors.png"), full_page=True)
 
 
@@ -201,7 +202,7 @@ def test_the_main_pages_pass_axe_wcag_21_aa(server, browser):
     _login(page, server, "ekonom")
     check("schools", "/skolor/")
     check("school", "/skolor/37416253/")
-    check("statement", "/skolor/37416253/berakning/2024/")
+    check("statement", "/fordelning/skolor/37416253/berakning/2024/")
     page.goto(server + "/resultat/?area=Grundskoleområde 1 (Rinkeby-Kista, Spånga-Tensta)")
     page.wait_for_selector("#caterpillar svg .mark-rule", timeout=20_000)
     page.wait_for_selector("#scatter svg .mark-text", timeout=20_000)  # the area's schools named
@@ -220,7 +221,8 @@ def test_the_main_pages_pass_axe_wcag_21_aa(server, browser):
     page.goto(server + "/skolor/")
     page.get_by_role("link", name="Avstämning av potterna").click()
     check("reconciliation")
-    check("audit log", "/fordelning/logg/")
+    check("audit log", "/logg/")
+    check("runs", "/fordelning/korningar/")
     page.screenshot(path=str(ARTIFACTS / "audit-log.png"), full_page=False)
     check("import", "/import/")
     check("password change", "/konto/losenord/")
@@ -232,6 +234,38 @@ def test_the_main_pages_pass_axe_wcag_21_aa(server, browser):
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", name="Results compared with expected").is_visible()
     check("school (English)")
-    check("statement (English)", "/skolor/37416253/berakning/2024/")
+    check("statement (English)", "/fordelning/skolor/37416253/berakning/2024/")
     assert not found, "\n".join(f"{k}: {v}" for k, vs in found.items() for v in vs)
     assert not blocked, blocked
+
+
+def test_the_controller_imports_the_municipalitys_files_runs_the_year_and_the_api_agrees(server, browser, tmp_path):
+    """Issue 7 in the browser: the demo's files with half of one school's 2024 pupils dropped
+    are uploaded as one import, the year is run on them, and the API statement shows the edited
+    count. Last in the file: it replaces the server's register."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from likvard.data.register import write_dir
+    from likvard.workflows import demo_inputs
+    from test_own_data import _halve_one_school
+
+    write_dir(demo_inputs(1), tmp_path)
+    code, expected = _halve_one_school(tmp_path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(page, server, "ekonom")
+    page.get_by_role("link", name="Import").click()
+    page.get_by_label("En hel katalog i importformatet", exact=False).check()
+    page.get_by_label("Filer att importera", exact=True).set_input_files([str(tmp_path / f) for f in ("schools.csv", "pupils.csv", "school_index.csv", "decisions.csv", "rsu_groups.csv")])
+    page.get_by_role("button", name="Kontrollera och importera").click()
+    page.wait_for_load_state("networkidle", timeout=120_000)
+    status = page.locator("div[role=status]").first.inner_text()
+    assert "Importerat" in status and "pupils.csv" in status, page.content()[-3000:]
+    page.screenshot(path=str(ARTIFACTS / "import-done.png"), full_page=True)
+    page.get_by_role("link", name="Körningar").click()
+    page.get_by_role("button", name="Kör på importerade uppgifter").click()
+    page.wait_for_load_state("networkidle", timeout=120_000)
+    assert "alla potter stämmer på öret" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "run-reconciliation.png"), full_page=True)
+    api = page.request.get(f"{server}/api/v1/schools/{code}/statement?year=2024").json()
+    assert api["pupils"] == expected
