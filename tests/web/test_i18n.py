@@ -13,3 +13,19 @@ def test_english_can_be_chosen(client, db):
     assert response.status_code == 302
     page = client.get(reverse("login")).content.decode()
     assert "Log in" in page and "Username" in page and 'lang="en"' in page
+
+
+def test_the_statement_explains_itself_in_english_when_english_is_chosen(login, db):
+    from django.conf import settings
+
+    from likvard.web.demo import RINKEBYSKOLAN
+
+    client = login("principal")
+    url = reverse("allocation:statement", kwargs={"code": RINKEBYSKOLAN, "year": 2024})
+    swedish = client.get(url).content.decode()
+    assert "basbelopp" in swedish and "elever" in swedish
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url).content.decode()
+    assert 'lang="en"' in english and "base amount" in english and "index-weighted pupils" in english
+    explanations = [cell for row in english.split("<tr") for cell in row.split("<td>")[1:2]]
+    assert explanations and not any("elever" in e or "basbelopp" in e for e in explanations)

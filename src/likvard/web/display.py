@@ -29,8 +29,9 @@ def result_number(value: float | None, outcome: str, *, suppressed: bool = False
     return f"{value:.1f}".replace(".", ",").replace("-", "\u2212")
 
 
-def statement(st: Statement) -> dict[str, Any]:
-    """A statement's lines with their figures formatted, the first line of a component marked."""
+def statement(st: Statement, language: str = "sv") -> dict[str, Any]:
+    """A statement's lines with their figures formatted, the first line of a component marked,
+    the explanation in the page's language."""
     lines = []
     previous = None
     for ln in st.lines:
@@ -38,7 +39,7 @@ def statement(st: Statement) -> dict[str, Any]:
             {
                 "component": ln.component,
                 "label": ln.label,
-                "explanation": ln.explanation,
+                "explanation": ln.explanation_in("en" if language.startswith("en") else "sv"),
                 "first": ln.component != previous,
                 "amount": format_ore(ln.amount_ore),
                 "rate": money(ln.rate_ore),

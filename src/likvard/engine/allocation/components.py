@@ -370,7 +370,7 @@ def index_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     rate_per_weighted = round(rest * INDEX_SCALE * 100 / total_weight) if total_weight else 0
     basis_text = {
         "own": "skolans index {idx} (glidande medelvärde)",
-        "district_average": "genomsnittligt index {idx} för skolor med samma driftsform i stadsdelsområdet (ny skola eller färre än "
+        "district_average": "genomsnittligt index {idx} för skolor med samma driftsform i samma " + ctx.model.labels.district.lower() + " (ny skola eller färre än "
         + str(c.min_pupils)
         + " elever)",
         "operator_average": "genomsnittligt index {idx} för skolor med samma driftsform",

@@ -9,13 +9,75 @@ same way years later.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from likvard.money import format_ore
 
-__all__ = ["Statement", "StatementLine", "explain", "format_quantity"]
+__all__ = ["Language", "Statement", "StatementLine", "explain", "format_quantity"]
+
+Language = Literal["sv", "en"]
+
+#: The statement's Swedish wording in English, longest phrases first. Why a phrase table and
+#: not a template per line kind: the components write their explanations with the model's own
+#: labels and amounts in them (a municipality's band "åk F–3", its RSU group), which stay as
+#: they are; only the words around them are the engine's and need translating.
+_ENGLISH = tuple(
+    (re.compile(rf"(?<![\w-]){re.escape(sv)}(?![\w-])"), en)
+    for sv, en in (
+        ("av schablonen finansierar lokaler, administration m.m. centralt", "of the standard amount funds premises, administration etc. centrally"),
+        ("betalas till hemskolan, som för det vidare till RSU-gruppen", "paid to the home school, which passes it on to the RSU group"),
+        ("fristående skola, utanför potterna", "independent school, outside the pots"),
+        ("för skolor med samma driftsform i samma", "for schools of the same operator type in the same"),
+        ("för skolor med samma driftsform", "for schools of the same operator type"),
+        ("för fristående skolor utanför kommunen", "for independent schools outside the municipality"),
+        ("ny skola eller färre än", "a new school or fewer than"),
+        ("individuellt bedömda beslut, sammanlagt", "individually assessed decisions, in all"),
+        ("beslut om omfattande stöd", "decisions on extensive support"),
+        ("som också har tilläggsbelopp (högst", "who also have an individual support amount (at most"),
+        ("elever, meritvärdesviktade till", "pupils, weighted by merit value to"),
+        ("RSU-premie till områdets pott", "RSU premium to the area's pot"),
+        ("andel av områdets RSU-pott", "share of the area's RSU pot"),
+        ("elever i RSU-grupp på", "pupils in the RSU group at"),
+        ("RSU-elever från", "RSU pupils from"),
+        ("indexviktade elever", "index-weighted pupils"),
+        ("glidande medelvärde", "moving average"),
+        ("genomsnittligt index", "average index"),
+        ("kommunens genomsnitt", "the municipality's average"),
+        ("skolans index", "the school's index"),
+        ("fast bidrag till", "fixed grant to"),
+        ("momskompensation", "VAT compensation"),
+        ("avräkning för", "deduction for"),
+        ("fördelat på", "divided among"),
+        ("indexandel", "index share"),
+        ("basbelopp", "base amount"),
+        ("skolpeng", "pupil money"),
+        ("RSU-bidrag", "RSU grant"),
+        ("RSU-avgift", "RSU fee"),
+        ("andel av", "share of"),
+        ("anställda", "employees"),
+        ("platser", "places"),
+        ("påslag", "surcharge"),
+        ("avgift", "charge"),
+        ("beslut", "decisions"),
+        ("för grupp", "for group"),
+        ("elever", "pupils"),
+        ("elev", "pupil"),
+        ("för", "for"),
+        ("på", "on"),
+        ("av", "of"),
+        ("åk", "grade"),
+    )
+)
+
+
+def in_english(text: str) -> str:
+    """A statement line's Swedish explanation with the engine's words in English."""
+    for pattern, english in _ENGLISH:
+        text = pattern.sub(english, text)
+    return text
 
 
 def format_quantity(q: float | None) -> str:
@@ -27,17 +89,19 @@ def format_quantity(q: float | None) -> str:
     return f"{q:,.1f}".replace(",", "\u00a0").replace(".", ",")
 
 
-def explain(template: str, quantity: float | None, rate_ore: int | None, amount_ore: int, detail: str | None, line: str) -> str:
-    """Render a line's plain-Swedish explanation ("412 elever × 2 000 kr basbelopp")."""
+def explain(template: str, quantity: float | None, rate_ore: int | None, amount_ore: int, detail: str | None, line: str, language: Language = "sv") -> str:
+    """Render a line's plain-language explanation ("412 elever × 2 000 kr basbelopp", in
+    English "412 pupils × 2 000 kr base amount")."""
     if quantity == 1:
         template = template.replace("{q} elever", "{q} elev")
-    return template.format(
+    text = template.format(
         q=format_quantity(quantity),
         r=format_ore(rate_ore) if rate_ore is not None else "",
         a=format_ore(amount_ore),
         detail=detail or "",
         line=line,
     )
+    return in_english(text) if language == "en" else text
 
 
 @dataclass(frozen=True)
@@ -56,6 +120,9 @@ class StatementLine:
     @property
     def explanation(self) -> str:
         return explain(self.template, self.quantity, self.rate_ore, self.amount_ore, self.detail, self.line)
+
+    def explanation_in(self, language: Language) -> str:
+        return explain(self.template, self.quantity, self.rate_ore, self.amount_ore, self.detail, self.line, language)
 
     def stored(self) -> dict[str, Any]:
         """The line's own data (no rendered text), as a run keeps it."""

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from likvard.engine.allocation import AllocationError, ModelError
 from likvard.web import display
@@ -89,7 +89,8 @@ def _statement(request: HttpRequest, code: str, year: int) -> tuple[Any, Allocat
 @login_required
 def statement(request: HttpRequest, code: str, year: int) -> HttpResponse:
     school, run, st = _statement(request, code, year)
-    return render(request, "allocation/statement.html", {"school": school, "statement": display.statement(st), "run": run, "model": run.summary.get("model", {})})
+    language = get_language() or "sv"
+    return render(request, "allocation/statement.html", {"school": school, "statement": display.statement(st, language), "run": run, "model": run.summary.get("model", {})})
 
 
 @login_required
