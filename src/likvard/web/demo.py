@@ -1,8 +1,9 @@
 """The demo municipality, loaded through the same imports as a municipality's own data.
 
 ``likvard serve --demo`` and ``make demo`` call ``load_demo``: the demo's files in the import
-format (``likvard demo-data``) are imported like any upload, then the 2024 allocation is run
-on the stored snapshots and the year's results are fitted. Only the demo users (password
+format (``likvard demo-data``) and Skolverket's published files of its real schools are
+imported like any upload, then the 2024 allocation is run on the stored snapshots and the
+year's results are fitted. Only the demo users (password
 ``demo``) are demo-only, and only with ``LIKVARD_DEMO=1``.
 """
 
@@ -20,7 +21,7 @@ from likvard.web.accounts.models import Profile
 from likvard.web.allocation.actions import run_year
 from likvard.web.allocation.models import AllocationRun
 from likvard.web.allocation.reading import latest_run
-from likvard.web.imports.actions import import_data
+from likvard.web.imports.actions import import_data, import_skolverket
 from likvard.web.results.actions import fit_results
 from likvard.web.schools.models import School
 
@@ -41,15 +42,20 @@ FILES = ("schools.csv", "pupils.csv", "decisions.csv", "rsu_groups.csv")
 
 
 def import_demo(seed: int = 1) -> None:
-    """The demo's files written and imported (synthetic pupils only: nothing personal on disk)."""
+    """Skolverket's published files of the real schools, then the demo's files (synthetic
+    pupils only: nothing personal on disk); the demo's school list has the last word on the
+    schools' profile, as a municipality's own list would."""
+    from likvard.data.demo import PLANNED_DIR, RESULTS_CSV
     from likvard.data.register import write_dir
     from likvard.workflows import demo_inputs
 
+    outcomes = [import_skolverket(None, [PLANNED_DIR, RESULTS_CSV])]
     with tempfile.TemporaryDirectory(prefix="likvard-demo-") as tmp:
         write_dir(demo_inputs(seed), tmp)
-        outcome = import_data(None, [Path(tmp) / f for f in FILES if (Path(tmp) / f).exists()], year=YEAR)
-    if not outcome.ok:  # a bug: the demo is made by the same generators the tests check
-        raise RuntimeError("the demo municipality did not import: " + "; ".join(str(p) for p in outcome.problems[:5]))
+        outcomes.append(import_data(None, [Path(tmp) / f for f in FILES if (Path(tmp) / f).exists()], year=YEAR))
+    problems = [p for o in outcomes for p in o.problems]
+    if problems:  # a bug: the demo is made by the same generators the tests check
+        raise RuntimeError("the demo municipality did not import: " + "; ".join(str(p) for p in problems[:5]))
 
 
 def load_demo(seed: int = 1, with_users: bool = True) -> tuple[AllocationRun, list[tuple[str, str, str]]]:

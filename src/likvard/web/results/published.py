@@ -47,5 +47,5 @@ def published_table(stats: Iterable[PublishedStatistic]) -> dict[str, Any]:
         for key, label in INDICATORS.items()
         if key in by_indicator
     ]
-    used = sorted({s.marker for values in by_indicator.values() for s in values.values() if s.marker})
+    used = sorted({s.marker for key in INDICATORS if key in by_indicator for s in by_indicator[key].values() if s.marker})
     return {"periods": periods, "rows": rows, "markers": [(m, MARKERS.get(m, m)) for m in used]}
