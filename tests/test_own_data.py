@@ -24,6 +24,7 @@ from likvard.web.pytest_plugin import POSTGRES_URL, _postgres_reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "stockholm-2024"
+PLANNED = ROOT / "src" / "likvard" / "data" / "fixtures" / "skolverket" / "planned-educations-v4"
 
 
 def _free_port() -> int:
@@ -99,6 +100,22 @@ def test_own_data_from_files_to_the_api(env, tmp_path):
     again = likvard(env, "import", "register", str(data / "pupils.csv"))
     assert "Redan importerat" in again.stdout  # the same content is recognised, nothing replaced
 
+    # Skolverket's published files of real schools, one of them never seen (outside Stockholm)
+    unit = (PLANNED / "37416253.school-unit.json").read_text(encoding="utf-8")
+    (tmp_path / "new.school-unit.json").write_text(unit.replace("37416253", "23456789").replace('"0180"', '"2583"').replace("Rinkebyskolan", "Haparanda skola"), encoding="utf-8")
+    published = likvard(env, "import", "skolverket", str(PLANNED), str(tmp_path / "new.school-unit.json"))
+    assert "Importerade" in published.stdout and "Fel" not in published.stderr
+
+    # two imports at once: the second waits for the first, neither fails
+    index = pl.read_csv(data / "school_index.csv", infer_schema=False)
+    for i in (1, 2):  # two different index files (one school's 2024 index changed)
+        index.with_columns(pl.when(pl.int_range(pl.len()) == index.height - 1).then(pl.lit(f"{100 + i}")).otherwise(pl.col("index")).alias("index")).write_csv(tmp_path / f"index{i}.csv")
+    both = [subprocess.Popen([sys.executable, "-m", "likvard.cli", "import", "index", str(tmp_path / f"index{i}.csv")], env=env, cwd=env["LIKVARD_HOME"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (1, 2)]
+    for p in both:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0 and "Importerade" in out and "Traceback" not in err, out + err
+    likvard(env, "import", "index", str(data / "school_index.csv"))  # the original index again
+
     result = tmp_path / "r.json"
     ran = likvard(env, "run", "--year", "2024", "--json", str(result))
     assert "alla potter stämmer på öret" in ran.stdout
@@ -130,6 +147,11 @@ def test_own_data_from_files_to_the_api(env, tmp_path):
         request = urllib.request.Request(f"{url}/api/v1/schools/{code}/statement?year=2024", headers={"Authorization": f"Bearer {token}"})
         api = json.loads(urllib.request.urlopen(request, timeout=30).read())
         assert api["pupils"] == expected and api["total_ore"] == statement["total_ore"]
+        request = urllib.request.Request(f"{url}/api/v1/schools/37416253/statistics?indicator=merit_value", headers={"Authorization": f"Bearer {token}"})
+        merit = {r["period"]: r["value"] for r in json.loads(urllib.request.urlopen(request, timeout=30).read())}
+        assert merit == {"2020/21": 197.0, "2021/22": 199.6, "2022/23": 205.9, "2023/24": 208.6, "2024/25": 202.7}
+        request = urllib.request.Request(f"{url}/api/v1/schools/23456789", headers={"Authorization": f"Bearer {token}"})
+        assert json.loads(urllib.request.urlopen(request, timeout=30).read())["operator"] == "other_municipality"
     finally:
         server.terminate()
         server.wait(timeout=20)

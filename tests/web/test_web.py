@@ -133,3 +133,28 @@ def test_every_page_carries_a_content_security_policy_without_inline_scripts(log
         for m in re.finditer(r"<script(?![^>]*\bsrc=)[^>]*>", t.read_text(encoding="utf-8"))
     ]
     assert not inline, inline  # json_script's data blocks are rendered, not written in templates
+
+
+def test_a_body_over_the_upload_limit_is_refused_before_it_is_read_even_without_login(client, db, settings):
+    settings.UPLOAD_MAX_BYTES = 1024
+    big = client.post(reverse("imports:upload"), data=b"x" * 10, content_type="text/plain", CONTENT_LENGTH=str(150 * 1024 * 1024))
+    assert big.status_code == 413 and "för stor" in big.content.decode()
+    small = client.post(reverse("imports:upload"), data=b"x" * 10, content_type="text/plain")
+    assert small.status_code == 302  # the limit passed: on to the login, as any anonymous request
+
+
+def test_the_run_page_runs_the_year_on_stored_data_for_the_controller_only(login, db):
+    from likvard.web.allocation.models import AllocationRun
+
+    before = AllocationRun.objects.filter(kind="run").count()
+    assert login("analyst").post(reverse("allocation:runs"), {"year": "2024"}).status_code == 403
+    bad = login("controller").post(reverse("allocation:runs"), {"year": "99999999999999999999"})
+    assert bad.status_code == 200 and "mellan 2000 och 2100" in bad.content.decode()
+    empty = login("controller").post(reverse("allocation:runs"), {"year": "2031"}).content.decode()
+    assert 'role="alert"' in empty and "elevregist" in empty  # no register for 2031: said, not a 500
+    response = login("controller").post(reverse("allocation:runs"), {"year": "2024"})
+    assert response.status_code == 302 and AllocationRun.objects.filter(kind="run").count() == before + 1
+    run = AllocationRun.objects.filter(kind="run").first()
+    assert run.reconciled and run.index_source == "estimated" and run.index_fit is not None
+    assert run.index_fit == AllocationRun.objects.filter(kind="run").exclude(pk=run.pk).first().index_fit  # the stored index model, re-applied
+    assert {s.kind for s in run.snapshots.all()} == {"pupils", "decisions", "rsu_groups"}
