@@ -53,6 +53,7 @@ test: install browser-deps lint typecheck unit
 
 bench: install
 	$(BIN)/python bench/allocation.py
+	$(BIN)/python bench/import.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
