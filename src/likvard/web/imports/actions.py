@@ -219,12 +219,10 @@ def _import_tables(actor: Any, kind: str, sources: Iterable[Path | Upload], year
     if outcome.problems:
         return outcome
     hashes = {stem: _sha256(u) for stem, u in named.items()}
-    if kind != "data" or len(named) == 1:
-        (stem, sha), = hashes.items()
-        earlier = _current_duplicate(sha, TABLES[stem])
-        if earlier is not None:
-            outcome.duplicate_of = earlier
-            return outcome
+    earlier = [_current_duplicate(sha, TABLES[stem]) for stem, sha in hashes.items()]
+    if all(earlier):  # every file as it was last imported, and still what runs read
+        outcome.duplicate_of = earlier[0]
+        return outcome
     tables = _read(named, outcome)
     if outcome.problems:
         _scan_raw(named, outcome)
@@ -328,15 +326,16 @@ def import_skolverket(actor: Any, sources: Iterable[Path | Upload]) -> ImportOut
         outcome.notices.append(Problem("skolverket", None, None, f"{skipped} skolenheter utanför kommunen {home} som inte finns i skolregistret hoppades över"))
 
     def store() -> None:
-        f = ImportedFile.objects.create(
-            sha256=_digest("".join(sorted(hashes[u.name] for u in fresh)).encode()) if len(fresh) > 1 else hashes[fresh[0].name],
-            kind="skolverket",
-            filename=(Path(fresh[0].name).name if len(fresh) == 1 else f"{len(fresh)} filer från Skolverket")[:255],
-            rows=data.statistics.height,
-            uploaded_by=actor if getattr(actor, "pk", None) else None,
-        )
-        for u in fresh[1:] if len(fresh) > 1 else ():
-            ImportedFile.objects.create(sha256=hashes[u.name], kind="skolverket", filename=Path(u.name).name[:255], rows=0, uploaded_by=f.uploaded_by, summary={"part_of": f.pk})
+        # one record per file (its content hash: a later upload of it is recognised), the first
+        # also standing for the whole import when there are several
+        user = actor if getattr(actor, "pk", None) else None
+        rows_of = dict(zip(data.files["name"].to_list(), data.files["rows"].to_list(), strict=True))
+        records = [ImportedFile(sha256=hashes[u.name], kind="skolverket", filename=Path(u.name).name[:255], rows=int(rows_of.get(Path(u.name).name) or 0), uploaded_by=user) for u in fresh]
+        ImportedFile.objects.bulk_create(records)
+        f = records[0]
+        if len(records) > 1:
+            f = ImportedFile.objects.create(sha256=_digest("".join(sorted(r.sha256 for r in records)).encode()), kind="skolverket_import", filename=f"{len(records)} filer från Skolverket", rows=data.statistics.height, uploaded_by=user)
+            ImportedFile.objects.filter(pk__in=[r.pk for r in records]).update(summary={"part_of": f.pk})
         changes = upsert_schools(actor, rows, f.filename)
         stored = store_statistics(data.statistics, f)
         f.summary = {"schools": changes.summary(), "statistics": stored, "skipped_schools": skipped}

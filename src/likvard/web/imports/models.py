@@ -41,6 +41,14 @@ class ImportedFile(models.Model):
     def __str__(self) -> str:
         return self.filename
 
+    @property
+    def kind_label(self) -> str:
+        return str(FILE_KINDS.get(self.kind, self.kind))
+
+
+#: What an imported file was, as the import page names it.
+FILE_KINDS = {**dict(KINDS), "schools": _("Skolregister"), "skolverket": _("Skolverkets statistik"), "skolverket_import": _("Skolverkets statistik")}
+
 
 class Snapshot(models.Model):
     """One table of one year as imported (pupils, index, decisions or RSU groups).

@@ -40,6 +40,6 @@ def upload(request: HttpRequest) -> HttpResponse:
         files = [Upload((f.name or "upload")[-200:], f.read()) for f in request.FILES.getlist("file")]
         outcome = import_kind(request.user, kind, files, year=year)
         context.update(outcome=outcome, problems=outcome.problems, notices=outcome.notices, duplicate=outcome.duplicate_of, imported=outcome.files)
-    context["files"] = ImportedFile.objects.select_related("uploaded_by")[:50]
+    context["files"] = ImportedFile.objects.exclude(summary__has_key="part_of").select_related("uploaded_by")[:50]
     context["register"] = current("pupils")
     return render(request, "imports/upload.html", context)
