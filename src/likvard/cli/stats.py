@@ -12,14 +12,16 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 
-from likvard.engine.stats import StatsInputError
-
 from .common import DEFAULT_MODEL
+
+if TYPE_CHECKING:  # the statistics stack (Polars, SciPy) is imported when a command runs, not for --help
+    import polars as pl
+
+    from likvard.engine.stats import StatsInputError
 
 EXIT_USER_ERROR = 2
 
@@ -36,6 +38,10 @@ def read_pupil_csv(path: Path) -> tuple[pl.DataFrame, str]:
     fields, decimal comma) is recognised by the header line having more ``;`` than ``,``; its
     numbers are turned into dot decimals (spaces as thousands separators are dropped).
     """
+    import polars as pl
+
+    from likvard.engine.stats import StatsInputError
+
     if not path.is_file():
         raise StatsInputError(f"file not found: {path}")
     raw = path.read_bytes()
@@ -85,7 +91,7 @@ def valueadded(
     json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
 ) -> None:
     """Fit a random-intercept model (value added) to any pupil-level CSV."""
-    from likvard.engine.stats import fit_random_intercept
+    from likvard.engine.stats import StatsInputError, fit_random_intercept
 
     covs = [c.strip() for c in covariates.split(",") if c.strip()]
     try:
