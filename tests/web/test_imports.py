@@ -96,6 +96,15 @@ def test_the_pseudonym_is_the_same_for_every_spelling_of_a_number(login, db):
     assert len(first) == 1 and first == second
 
 
+def test_samordningsnummer_and_interim_numbers_are_pupil_ids_pseudonymised_too(login, db):
+    coordination = luhn("120375123")  # 15 March 2012, day + 60
+    text = f"{HEADER}2024,{coordination[:6]}-{coordination[6:]},37416253,gr,7,0180,female\n2024,20150312-TF12,37416253,gr,7,0180,male\n2024,elev-17,37416253,gr,7,0180,male\n"
+    page = _post(login("controller"), "register", _upload("elever.csv", text.encode())).content.decode()
+    assert "Importerat" in page, page[-2000:]
+    ids = sorted(_register_2024().frame()["pupil_id"])
+    assert ids[0] == "elev-17" and all(i.startswith("ps-") for i in ids[1:]) and len(set(ids)) == 3
+
+
 def test_the_analyst_may_import_too(login, db):
     page = _post(login("analyst"), "register", _upload("elever.csv", (HEADER + rows(3)).encode()))
     assert page.status_code == 200 and "Importerat" in page.content.decode()
@@ -144,6 +153,8 @@ def test_a_school_unit_never_seen_is_created_and_a_changed_one_audited(login, db
     assert rinkeby.name == "Rinkebyskolan" and rinkeby.school_forms == "gr,gran"
     change = AuditEntry.objects.filter(action="update_school", target__contains="37416253").first()  # the newest
     assert change.before["name"] == "Rinkeby skola" and change.after["name"] == "Rinkebyskolan"
+    shown = page.split("Ändrade skolor")[1].split("</table>")[0]  # the page shows it too
+    assert "<td>name</td><td>Rinkeby skola</td><td>Rinkebyskolan</td>" in shown
 
 
 def test_planned_educations_statistics_are_kept_as_published(login, db):

@@ -167,6 +167,10 @@ def import_cmd(
         return
     for f in outcome.files:
         typer.echo(t(f"Importerade {f.filename}: {f.rows} rader. {_summary(f.summary)}", f"Imported {f.filename}: {f.rows} rows. {_summary(f.summary)}"))
+    for code, name, key, before, after in outcome.changed_schools[:50]:
+        typer.echo(f"  {t('Ändrad', 'Changed')}: {name} ({code}) {key}: {before!r} → {after!r}")
+    if len(outcome.changed_schools) > 50:
+        typer.echo(t(f"  … och {len(outcome.changed_schools) - 50} ändringar till (ändringsloggen).", f"  … and {len(outcome.changed_schools) - 50} more changes (the audit log)."))
 
 
 def _summary(summary: dict[str, object]) -> str:

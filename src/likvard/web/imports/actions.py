@@ -52,6 +52,8 @@ class ImportOutcome:
     files: list[ImportedFile] = field(default_factory=list)
     duplicate_of: ImportedFile | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    #: schools the import changed: (code, name, field, before, after), for the page and the CLI
+    changed_schools: list[tuple[str, str, str, Any, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -249,6 +251,7 @@ def _import_tables(actor: Any, kind: str, sources: Iterable[Path | Upload], year
             if table == "schools":
                 changes = upsert_schools(actor, frame.to_dicts(), Path(upload.name).name)
                 summary["schools"] = changes.summary()
+                outcome.changed_schools.extend(_changed(changes))
             else:
                 _store_table(table, frame, _years(frame, budget_year), f, summary)
             f.summary = summary
@@ -258,6 +261,11 @@ def _import_tables(actor: Any, kind: str, sources: Iterable[Path | Upload], year
         record(actor, f"import_{kind}", ", ".join(Path(u.name).name for u in named.values()), before=_replaced(outcome.summary), after=_brought(outcome.summary))
 
     return _guarded(outcome, store)
+
+
+def _changed(changes: Any) -> list[tuple[str, str, str, Any, Any]]:
+    names = dict(School.objects.filter(school_unit_code__in=list(changes.changed)).values_list("school_unit_code", "name"))
+    return [(code, names.get(code, ""), key, before, after) for code, diff in sorted(changes.changed.items()) for key, (before, after) in diff.items()]
 
 
 def _replaced(summary: dict[str, Any]) -> dict[str, Any] | None:
@@ -337,6 +345,7 @@ def import_skolverket(actor: Any, sources: Iterable[Path | Upload]) -> ImportOut
             f = ImportedFile.objects.create(sha256=_digest("".join(sorted(r.sha256 for r in records)).encode()), kind="skolverket_import", filename=f"{len(records)} filer från Skolverket", rows=data.statistics.height, uploaded_by=user)
             ImportedFile.objects.filter(pk__in=[r.pk for r in records]).update(summary={"part_of": f.pk})
         changes = upsert_schools(actor, rows, f.filename)
+        outcome.changed_schools.extend(_changed(changes))
         stored = store_statistics(data.statistics, f)
         f.summary = {"schools": changes.summary(), "statistics": stored, "skipped_schools": skipped}
         f.save(update_fields=["summary"])
