@@ -18,6 +18,19 @@ def money(ore: int | None) -> str:
     return "" if ore is None else format_ore(ore)
 
 
+def words(run: Any = None) -> dict[str, str]:
+    """The municipality's name, sender and words for district and area: as the run recorded
+    them, else the configured model's."""
+    if run is not None and run.summary.get("labels"):
+        return dict(run.summary["labels"])
+    from django.conf import settings
+
+    from likvard.workflows import load_model
+
+    m = load_model(settings.MODEL_DIR).labels
+    return {"municipality_name": m.municipality_name, "sender": m.sender, "district": m.district, "area": m.area}
+
+
 def result_number(value: float | None, outcome: str, *, suppressed: bool = False) -> str:
     """Merit value with one decimal, eligibility in percent; ``..`` for a group under 10."""
     if suppressed:

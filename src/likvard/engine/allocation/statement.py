@@ -138,16 +138,9 @@ class StatementLine:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of the CLI and the API (with the rendered explanation)."""
-        return {
-            "component": self.component,
-            "label": self.label,
-            "line": self.line,
-            "quantity": self.quantity,
-            "rate_ore": self.rate_ore,
-            "amount_ore": self.amount_ore,
-            "explanation": self.explanation,
-        }
+        """The JSON shape of the CLI and the API: the rendered explanation instead of its parts."""
+        shown = {k: v for k, v in self.stored().items() if k not in ("template", "detail")}
+        return {**shown, "explanation": self.explanation}
 
     @classmethod
     def from_stored(cls, d: Mapping[str, Any]) -> StatementLine:

@@ -14,7 +14,6 @@ from django.utils.translation import get_language, gettext, gettext_lazy
 from likvard.web import display
 from likvard.web.accounts.scoping import may_list_schools, visible_schools
 from likvard.web.accounts.views import deny
-from likvard.web.schools.views import labels
 
 from .models import PublishedStatistic, ResultEstimate
 from .published import MARKERS, period_of
@@ -117,6 +116,6 @@ def results(request: HttpRequest) -> HttpResponse:
             "rows": rows, "year": year, "period": period_of(year) if year else "", "years": years, "outcome": outcome, "outcomes": OUTCOME_LABELS,
             "adjust": adjust, "adjusts": ADJUST_LABELS, "family": len(judged), "markers": MARKERS,
             "outcome_label": OUTCOME_LABELS[outcome], "areas": areas, "area": area, "counts": counts, "charts": charts,
-            "area_label": labels()["area"],
+            "area_label": display.words()["area"],
         },
     )

@@ -26,18 +26,6 @@ OUTCOME_LABELS = {"merit_value": gettext_lazy("Meritvärde"), "eligible_vocation
 PUBLISHED_OF = {"merit_value": "merit_value", "eligible_vocational": "share_eligible_vocational"}
 
 
-def labels(run: Any = None) -> dict[str, str]:
-    """The municipality's words for district and area (from the model of the latest run)."""
-    from django.conf import settings
-
-    from likvard.workflows import load_model
-
-    if run is not None and run.summary.get("labels"):
-        return dict(run.summary["labels"])
-    m = load_model(settings.MODEL_DIR).labels
-    return {"municipality_name": m.municipality_name, "sender": m.sender, "district": m.district, "area": m.area}
-
-
 @login_required
 def school_list(request: HttpRequest) -> HttpResponse:
     if not may_list_schools(request.user):
@@ -71,7 +59,7 @@ def school_list(request: HttpRequest) -> HttpResponse:
             "operators": OPERATORS,
             "selected": {k: request.GET.get(k, "") for k in ("district", "area", "operator", "quartile")},
             "run": run,
-            "labels": labels(run),
+            "labels": display.words(run),
         },
     )
 
@@ -118,6 +106,6 @@ def school_detail(request: HttpRequest, code: str) -> HttpResponse:
             "markers": MARKERS,
             "results": _results(school, by_key),
             "by_gender": by_gender,
-            "labels": labels(run),
+            "labels": display.words(run),
         },
     )
