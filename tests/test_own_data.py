@@ -1,6 +1,7 @@
 """A municipality's own data end to end on the command line, as a new user does it (issue 7):
-an empty LIKVARD_HOME, no demo mode; the demo's files edited by hand, imported, run, a user and
-a token made, the server started, and the API asked — every step a real process.
+an empty LIKVARD_HOME, no demo mode; the demo's files made Göteborg's (municipality 1480, its own
+model and words) and edited by hand, imported, run, a user and a token made, the server started,
+and the API asked — every step a real process, and nothing of it Stockholm.
 
 Runs on PostgreSQL (a database of its own) when the server is reachable, on SQLite otherwise.
 """
@@ -49,6 +50,27 @@ def database():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def goteborg_model(target: Path) -> Path:
+    """The 2024 rules as Göteborg's: its code, name, sender and words for district and area."""
+    import shutil
+
+    shutil.copytree(MODEL, target)
+    header = target / "model.toml"
+    text = header.read_text(encoding="utf-8").replace('municipality = "0180"', 'municipality = "1480"')
+    text = text.replace('municipality_name = "Stockholms stad"', 'municipality_name = "Göteborgs stad"').replace(
+        'sender = "Utbildningsförvaltningen, Stockholms stad"', 'sender = "Grundskoleförvaltningen, Göteborgs stad"'
+    )
+    header.write_text(text.replace('district_label = "Stadsdelsområde"', 'district_label = "Stadsområde"'), encoding="utf-8")
+    return target
+
+
+def recode(directory: Path, municipality: str) -> None:
+    """The demo's files as another municipality's: its residents and its own schools."""
+    for name, column in (("pupils.csv", "home_municipality"), ("schools.csv", "municipality_code")):
+        frame = pl.read_csv(directory / name, infer_schema=False)
+        frame.with_columns(pl.col(column).str.replace("^0180$", municipality)).write_csv(directory / name)
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, database):
     home = tmp_path_factory.mktemp("home")
@@ -57,7 +79,7 @@ def env(tmp_path_factory, database):
         LIKVARD_HOME=str(home),
         LIKVARD_SECRET_KEY="e2e-secret-key-" + "x" * 40,
         LIKVARD_PSEUDONYM_KEY="e2e-pseudonym-key-0123456789abcdef0123456789",
-        LIKVARD_MODEL_DIR=str(MODEL),
+        LIKVARD_MODEL_DIR=str(goteborg_model(tmp_path_factory.mktemp("model") / "goteborg-2024")),
         LIKVARD_SSL_REDIRECT="0",  # the test talks plain HTTP to 127.0.0.1
         LIKVARD_LANG="sv",
     )
@@ -73,7 +95,7 @@ def likvard(env: dict[str, str], *args: str, check: bool = True) -> subprocess.C
     return done
 
 
-def _halve_one_school(directory: Path) -> tuple[str, int]:
+def _halve_one_school(directory: Path, municipality: str = "0180") -> tuple[str, int]:
     """Drop half of the 2024 pupils of the largest own school other than Rinkebyskolan (those
     without a decision, so decisions.csv still refers to pupils that exist). Returns the school
     and its resident 2024 pupils afterwards."""
@@ -86,25 +108,20 @@ def _halve_one_school(directory: Path) -> tuple[str, int]:
     dropped = set(own["pupil_id"].to_list()[: own.height // 2])
     edited = pupils.filter(~((pl.col("year") == "2024") & pl.col("pupil_id").is_in(list(dropped))))
     edited.write_csv(directory / "pupils.csv")
-    left = edited.filter((pl.col("year") == "2024") & (pl.col("school_unit_code") == code) & (pl.col("home_municipality") == "0180")).height
+    left = edited.filter((pl.col("year") == "2024") & (pl.col("school_unit_code") == code) & (pl.col("home_municipality") == municipality)).height
     return code, left
 
 
 def test_own_data_from_files_to_the_api(env, tmp_path):
     data = tmp_path / "D"
     likvard(env, "demo-data", "--out", str(data))
-    code, expected = _halve_one_school(data)
+    recode(data, "1480")
+    code, expected = _halve_one_school(data, "1480")
 
     imported = likvard(env, "import", "data", str(data))
     assert "Importerade pupils.csv" in imported.stdout and "Importerade schools.csv: 344 rader" in imported.stdout
     again = likvard(env, "import", "register", str(data / "pupils.csv"))
     assert "Redan importerat" in again.stdout  # the same content is recognised, nothing replaced
-
-    # Skolverket's published files of real schools, one of them never seen (outside Stockholm)
-    unit = (PLANNED / "37416253.school-unit.json").read_text(encoding="utf-8")
-    (tmp_path / "new.school-unit.json").write_text(unit.replace("37416253", "23456789").replace('"0180"', '"2583"').replace("Rinkebyskolan", "Haparanda skola"), encoding="utf-8")
-    published = likvard(env, "import", "skolverket", str(PLANNED), str(tmp_path / "new.school-unit.json"))
-    assert "Importerade" in published.stdout and "Fel" not in published.stderr
 
     # two imports at once: the second waits for the first, neither fails
     index = pl.read_csv(data / "school_index.csv", infer_schema=False)
@@ -124,6 +141,16 @@ def test_own_data_from_files_to_the_api(env, tmp_path):
     statement = next(s for s in run["schools"] if s["school_unit_code"] == code)
     assert statement["pupils"] == expected
     assert "lagrade data" in run["data_source"] and run["index_source"] == "imported"
+    assert run["model"]["municipality"] == "1480" and run["labels"]["district"] == "Stadsområde"
+    assert all(s["index_basis"] != "outside_average" for s in run["schools"] if s["municipality_code"] == "1480")
+
+    # Skolverket's published files: Stockholm's schools are another municipality's here, and one never seen
+    unit = (PLANNED / "37416253.school-unit.json").read_text(encoding="utf-8")
+    (tmp_path / "new.school-unit.json").write_text(unit.replace("37416253", "23456789").replace('"0180"', '"2583"').replace("Rinkebyskolan", "Haparanda skola"), encoding="utf-8")
+    published = likvard(env, "import", "skolverket", str(PLANNED), str(tmp_path / "new.school-unit.json"))
+    assert "Importerade" in published.stdout and "Fel" not in published.stderr
+
+    assert "annan kommun" in published.stdout or "other_municipality" in published.stdout
 
     bad = likvard(env, "user", "add", "rektor2", "--role", "principal", "--school", "99999999", check=False)
     assert bad.returncode == 2 and "99999999" in bad.stderr and "Traceback" not in bad.stderr
@@ -150,8 +177,9 @@ def test_own_data_from_files_to_the_api(env, tmp_path):
         request = urllib.request.Request(f"{url}/api/v1/schools/37416253/statistics?indicator=merit_value", headers={"Authorization": f"Bearer {token}"})
         merit = {r["period"]: r["value"] for r in json.loads(urllib.request.urlopen(request, timeout=30).read())}
         assert merit == {"2020/21": 197.0, "2021/22": 199.6, "2022/23": 205.9, "2023/24": 208.6, "2024/25": 202.7}
-        request = urllib.request.Request(f"{url}/api/v1/schools/23456789", headers={"Authorization": f"Bearer {token}"})
-        assert json.loads(urllib.request.urlopen(request, timeout=30).read())["operator"] == "other_municipality"
+        for school in ("23456789", "37416253"):  # a school of Haparanda and one of Stockholm: not Göteborg's own
+            request = urllib.request.Request(f"{url}/api/v1/schools/{school}", headers={"Authorization": f"Bearer {token}"})
+            assert json.loads(urllib.request.urlopen(request, timeout=30).read())["operator"] == "other_municipality"
     finally:
         server.terminate()
         server.wait(timeout=20)

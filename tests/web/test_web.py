@@ -158,3 +158,10 @@ def test_the_run_page_runs_the_year_on_stored_data_for_the_controller_only(login
     assert run.reconciled and run.index_source == "estimated" and run.index_fit is not None
     assert run.index_fit == AllocationRun.objects.filter(kind="run").exclude(pk=run.pk).first().index_fit  # the stored index model, re-applied
     assert {s.kind for s in run.snapshots.all()} == {"pupils", "decisions", "rsu_groups"}
+
+
+def test_a_missing_likvard_home_is_a_clear_message_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env["LIKVARD_HOME"] = str(tmp_path / "finns-inte")
+    out = subprocess.run([sys.executable, "-m", "likvard.cli", "run", "--year", "2024"], env=env, capture_output=True, text=True)
+    assert out.returncode == 2 and "LIKVARD_HOME" in out.stderr and "finns-inte" in out.stderr and "Traceback" not in out.stderr

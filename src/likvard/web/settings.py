@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = Path(os.environ.get("LIKVARD_HOME", Path.cwd()))
+if not PROJECT_DIR.is_dir():
+    raise ImproperlyConfigured(f"LIKVARD_HOME={str(PROJECT_DIR)!r} is not a directory (create it, or point LIKVARD_HOME elsewhere)")
 
 
 def env_str(name: str, default: str | None = None) -> str:
