@@ -59,3 +59,18 @@ def test_the_demo_recoded_to_goteborg_gives_quartiles_on_the_command_line(demo, 
     assert data["municipality"] == "1480" and {s["quartile"] for s in data["schools"]} == {1, 2, 3, 4}
     wrong = CliRunner().invoke(app, ["index", "--data", str(tmp_path)])  # the model's 0180: nobody lives there
     assert wrong.exit_code == 2 and "1480" in wrong.output and "Traceback" not in wrong.output
+
+
+def test_a_model_is_loaded_once_and_again_only_when_a_file_changes(tmp_path):
+    import os
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(MODEL, copy)
+    first = load_model(copy)
+    assert load_model(copy) is first  # no parsing per request
+    header = copy / "model.toml"
+    header.write_text(header.read_text(encoding="utf-8").replace('name = "Stockholms stad, utbildningsnämnden — resursfördelning 2024"', 'name = "Ändrad"'), encoding="utf-8")
+    os.utime(header, ns=(header.stat().st_atime_ns, header.stat().st_mtime_ns + 1_000_000_000))
+    changed = load_model(copy)
+    assert changed is not first and changed.name == "Ändrad" and changed.version != first.version
