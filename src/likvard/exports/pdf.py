@@ -5,6 +5,11 @@ forward. The layout follows the city's document conventions as far as free fonts
 generous margins, the sender and date at the top, left-aligned headings, amounts right-aligned
 in tabular figures with a space as thousands separator, the source of every rule in a note
 column, and the page number in the footer. Everything is escaped; no remote resources.
+
+Page breaks: a line is never split across pages (its amount beside its explanation), the table
+header is repeated on every page, a component's first line (which names it) is not left alone
+at the foot of a page, a short component is kept on one page (see ``KEEP_TOGETHER_MM``), and
+the total and the closing note are not carried alone onto a new page.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import datetime as dt
 from html import escape
 from typing import Any
 
-from likvard.engine.allocation import Statement
+from likvard.engine.allocation import Statement, format_quantity
 from likvard.money import format_ore
 
 #: The organiser types as a statement names them.
@@ -42,19 +47,32 @@ table.lines col.c4 { width: 14%; } table.lines col.c5 { width: 18%; }
 th { text-align: left; font-weight: bold; border-bottom: 1px solid #003b6f; padding: 1.5mm 1mm; font-size: 8.5pt; }
 td { border-bottom: 0.5px solid #ccc; padding: 1.5mm 1mm; vertical-align: top; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+tbody.keep { break-inside: avoid; }
+tbody.component > tr:first-child:not(:last-child) { break-after: avoid; }
+tbody.total { break-before: avoid; }
 tr.total td { border-top: 1.5px solid #111; border-bottom: none; font-weight: bold; }
-.note { font-size: 8pt; color: #444; }
+.note { font-size: 8pt; color: #444; break-before: avoid; }
 .facts td { border: none; padding: 0.5mm 4mm 0.5mm 0; }
 .warning { border-left: 3px solid #b35900; padding: 1mm 3mm; background: #fff4e5; font-size: 8.5pt; }
 """
 
 
-def _qty(q: float | None) -> str:
-    if q is None:
-        return ""
-    if float(q).is_integer():
-        return format_ore(int(q) * 100, unit="").strip()
-    return f"{q:,.1f}".replace(",", "\u00a0").replace(".", ",")
+#: A component's lines are kept on one page when they take at most about a third of it
+#: (A4 less margins is about 255 mm); longer components break between lines, never inside one.
+#: Why not always: a component of many long lines would leave most of a page empty.
+KEEP_TOGETHER_MM = 85.0
+
+
+def _row_height_mm(label: str, source: str, explanation: str) -> float:
+    """A table row's height, estimated from its columns' widths at 9.5 pt (about 28 characters
+    a line in the first column, 34 in the explanation, 45 in the 7 pt source note)."""
+    lines = max(-(-len(label) // 28) + -(-len(source) // 45), -(-len(explanation) // 34), 1)
+    return 4.5 * lines + 3.2
+
+
+_qty = format_quantity
 
 
 def statement_html(
@@ -71,13 +89,16 @@ def statement_html(
     labels = labels or {}
     today = today or dt.date.today()
     s = statement
-    rows = []
+    groups: list[tuple[list[str], float]] = []  # a component's rows and their estimated height
     previous = None
     for ln in s.lines:
         first = ln.component != previous
         previous = ln.component
-        source = sources.get(ln.component, "").split(":")[0]
+        source = sources.get(ln.component, "").split(":")[0] if first else ""
         label = f"{escape(ln.label)}<span class='src'>{escape(source)}</span>" if first else ""
+        if first:
+            groups.append(([], 0.0))
+        rows, height = groups[-1]
         rows.append(
             "<tr>"
             f"<td>{label}</td>"
@@ -87,6 +108,10 @@ def statement_html(
             f"<td class='num'>{escape(format_ore(ln.amount_ore))}</td>"
             "</tr>"
         )
+        groups[-1] = (rows, height + _row_height_mm(ln.label if first else "", source, ln.explanation))
+    bodies = "".join(
+        f"<tbody class='component{' keep' if height <= KEEP_TOGETHER_MM else ''}'>{''.join(rows)}</tbody>" for rows, height in groups
+    )
     facts = [
         ("Skolenhetskod", s.school_unit_code),
         ("Huvudman", OPERATORS.get(s.operator, s.operator)),
@@ -121,9 +146,9 @@ def statement_html(
 <h2>Beräkning per komponent</h2>
 <table class="lines"><colgroup><col class="c1"><col class="c2"><col class="c3"><col class="c4"><col class="c5"></colgroup>
 <thead><tr><th scope="col">Komponent och regel</th><th scope="col">Förklaring</th><th scope="col" class="num">Antal</th><th scope="col" class="num">Per enhet</th><th scope="col" class="num">Summa</th></tr></thead>
-<tbody>{''.join(rows)}
-<tr class="total"><td colspan="4">Summa</td><td class="num">{escape(format_ore(s.total_ore))}</td></tr>
-</tbody></table>
+{bodies}
+<tbody class="total"><tr class="total"><td colspan="4">Summa</td><td class="num">{escape(format_ore(s.total_ore))}</td></tr></tbody>
+</table>
 <p class="note">Beloppen är exakta till öret. Socioekonomisk ersättning visas som basbelopp och indexandel. Momskompensation till fristående skolor ligger utanför potterna.</p>
 </body></html>"""
 
