@@ -14,10 +14,28 @@ from typing import TypeVar
 
 import numpy as np
 import polars as pl
-from scipy import special, stats
 
 from likvard.engine.stats.design import FloatArray, check_rank
 from likvard.engine.stats.errors import StatsInputError
+
+
+def _expit(x: FloatArray) -> FloatArray:
+    """The logistic function, in NumPy. Why not scipy.special.expit: importing SciPy costs a
+    command on the demo about a second, and the index's fit needs nothing else from it."""
+    out: FloatArray = np.exp(-np.logaddexp(0.0, -x))
+    return out
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p) - np.log1p(-p))
+
+
+def _normal_sf(z: FloatArray) -> FloatArray:
+    """Upper tail of the standard normal (for p-values in the coefficient table only)."""
+    from scipy import special
+
+    out: FloatArray = special.ndtr(-z)
+    return out
 
 
 def _readonly(a: FloatArray) -> FloatArray:
@@ -108,7 +126,7 @@ class LogisticFit:
                 "estimate": self.coef,
                 "se": self.se,
                 "z": z,
-                "p": 2.0 * stats.norm.sf(np.abs(z)),
+                "p": 2.0 * _normal_sf(np.abs(z)),
             }
         )
 
@@ -117,7 +135,7 @@ class LogisticFit:
 
     def predict(self, X: FloatArray) -> FloatArray:
         """Predicted probabilities for a design matrix laid out like the fitted one."""
-        return np.asarray(special.expit(self.linear_predictor(X)), dtype=np.float64)
+        return np.asarray(_expit(self.linear_predictor(X)), dtype=np.float64)
 
     def to_dict(self) -> dict[str, object]:
         """Everything ``predict``, ``table()`` and ``summary()`` need, as plain JSON types.
@@ -208,7 +226,7 @@ def fit_logistic(
     p = X.shape[1]
     beta = np.zeros(p)
     # Start from the marginal log-odds so the first step is small.
-    beta[0] = float(special.logit(np.clip(y.mean(), 1e-6, 1 - 1e-6)))
+    beta[0] = float(_logit(float(np.clip(y.mean(), 1e-6, 1 - 1e-6))))
 
     def loglik(b: FloatArray) -> float:
         eta = X @ b
@@ -219,7 +237,7 @@ def fit_logistic(
     iterations = 0
     info = np.eye(p)
     for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is reported
-        mu = special.expit(X @ beta)
+        mu = _expit(X @ beta)
         w = mu * (1.0 - mu)
         grad = X.T @ (y - mu)
         info = (X * w[:, None]).T @ X
@@ -236,9 +254,9 @@ def fit_logistic(
         if decrement < tol:
             converged = True
             break
-    mu = special.expit(X @ beta)
+    mu = _expit(X @ beta)
     info = (X * (mu * (1.0 - mu))[:, None]).T @ X
-    cov = np.linalg.inv(info)
+    cov = np.asarray(np.linalg.inv(info), dtype=np.float64)
     se = np.sqrt(np.diag(cov))
     if not converged or np.any(np.abs(beta) > 30) or np.any(se > 1e3):
         k = int(np.argmax(np.abs(beta[1:]))) + 1 if p > 1 else 0

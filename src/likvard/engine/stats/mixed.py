@@ -40,7 +40,6 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-from scipy import linalg, optimize, stats
 
 from likvard.engine.stats.design import (
     INTERCEPT,
@@ -119,6 +118,8 @@ def profile(gamma: float, st: SufficientStats, reml: bool) -> _Profile:
     w = gamma / (1.0 + gamma * n)
     a = st.xtx - (st.sums_x * w[:, None]).T @ st.sums_x
     b = st.xty - st.sums_x.T @ (w * st.sums_y)
+    from scipy import linalg  # imported when a model is fitted, not by every command
+
     chol = linalg.cho_factor(a)
     beta = linalg.cho_solve(chol, b)
     rss = float(st.yty - w @ (st.sums_y**2) - b @ beta)
@@ -174,6 +175,8 @@ def _maximise(st: SufficientStats, reml: bool) -> tuple[_Profile, bool, int]:
     k = int(np.argmin(values))
     lo = float(_LOG_GAMMA_GRID[max(k - 1, 0)])
     hi = float(_LOG_GAMMA_GRID[min(k + 1, len(_LOG_GAMMA_GRID) - 1)])
+    from scipy import optimize  # here, not at import: the allocation's index never needs it (1–2 s)
+
     res = optimize.minimize_scalar(
         negll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10, "maxiter": 500}
     )
@@ -236,6 +239,8 @@ class RandomInterceptFit:
 
     def fixed_table(self) -> pl.DataFrame:
         """Estimate, SE, z and two-sided p per fixed effect."""
+        from scipy import special
+
         se = self.fixed_se
         z = self.fixed / se
         return pl.DataFrame(
@@ -244,7 +249,7 @@ class RandomInterceptFit:
                 "estimate": self.fixed,
                 "se": se,
                 "z": z,
-                "p": 2.0 * stats.norm.sf(np.abs(z)),
+                "p": 2.0 * special.ndtr(-(np.abs(z))),
             }
         )
 
@@ -337,7 +342,9 @@ def fit_arrays(
     se_cond = np.sqrt(var_cond)
     se_pev = np.sqrt(var_pev)
     se = se_cond if interval == "conditional" else se_pev
-    z = float(stats.norm.ppf(0.5 + level / 2.0))
+    from scipy import special
+
+    z = float(special.ndtri(0.5 + level / 2.0))
     half = z * se
     expected_c = (st.sums_x @ best.beta) / n  # mean fixed-part prediction, centred
     groups = pl.DataFrame(
