@@ -24,12 +24,14 @@ PORT ?= 8000
 ## The main job on the embedded default: the demo municipality's 2024 allocation (files in
 ## out/), then the web application with the demo users on 127.0.0.1:$(PORT).
 demo: install
+	mkdir -p out
 	$(BIN)/likvard allocate --demo --year $(YEAR) --model models/stockholm-$(YEAR) \
 	  --json out/allocation-$(YEAR).json --xlsx out/allocation-$(YEAR).xlsx
 	LIKVARD_MODEL_DIR=$(CURDIR)/models/stockholm-$(YEAR) $(BIN)/likvard serve --demo --port $(PORT)
 
 ## Only the allocation, without the web server.
 allocate: install
+	mkdir -p out
 	$(BIN)/likvard allocate --demo --year $(YEAR) --model models/stockholm-$(YEAR) \
 	  --json out/allocation-$(YEAR).json --xlsx out/allocation-$(YEAR).xlsx
 
@@ -54,6 +56,7 @@ test: install browser-deps lint typecheck unit
 bench: install
 	$(BIN)/python bench/allocation.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/cli.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
