@@ -77,3 +77,17 @@ def test_allocate_reads_separate_files(tmp_path):
     assert data["reconciled"] and data["schools"]
     missing = runner.invoke(app, ["allocate", "--pupils", str(tmp_path / "pupils.csv"), "--model", str(MODEL)])
     assert missing.exit_code == 2 and "--schools" in missing.output
+
+
+def test_running_a_model_on_another_years_register_is_said(tmp_path):
+    result = runner.invoke(app, ["allocate", "--demo", "--year", "2023", "--model", str(MODEL)])
+    assert result.exit_code == 0, result.output
+    assert "2024" in result.output and "2023" in result.output and ("Obs:" in result.output or "Note:" in result.output)
+    future = runner.invoke(app, ["allocate", "--demo", "--year", "2031", "--model", str(MODEL)])
+    assert future.exit_code == 2 and "2029–2031" in future.output and "Traceback" not in future.output
+
+
+def test_a_missing_data_directory_is_one_problem_in_one_language(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIKVARD_LANG", "en")
+    result = runner.invoke(app, ["allocate", "--data", str(tmp_path / "nosuch"), "--model", str(MODEL)])
+    assert result.exit_code == 2 and "1 problem in the input" in result.output and "1 problems" not in result.output

@@ -13,7 +13,7 @@ import typer
 
 from likvard.money import format_ore
 
-from .common import DEFAULT_MODEL, UserError, t, user_errors, write_json, write_xlsx
+from .common import DEFAULT_MODEL, UserError, demo_notice, t, user_errors, write_json, write_xlsx
 
 
 def load_inputs(
@@ -32,6 +32,7 @@ def load_inputs(
             raise UserError(t("ange antingen --demo eller indatafiler, inte båda", "give either --demo or input files, not both"))
         from likvard.workflows import demo_inputs
 
+        demo_notice(seed)
         return demo_inputs(seed)
     from likvard.data import register
 
@@ -65,6 +66,13 @@ IndexSourceOpt = Annotated[
         ),
     ),
 ]
+
+
+def other_year_notice(model_year: int, year: int | None) -> None:
+    """A run of one year's model on another year's register is allowed (what-if) but said."""
+    if year is not None and year != model_year:
+        typer.echo(t(f"Obs: modellen gäller {model_year}; den används här på registret för {year}.",
+                     f"Note: the model is {model_year}'s; it is used here on the register of {year}."), err=True)
 
 
 def index_mode(demo: bool, interim_index: bool, index_source: str) -> Any:
@@ -114,6 +122,7 @@ def allocate_cmd(
 
     with user_errors():
         spec = scenario_model(model, set_ or ())
+        other_year_notice(spec.year, year)
         inputs = load_inputs(demo, seed, data, pupils, schools, index, decisions, rsu_groups)
         mode = index_mode(demo, interim_index, index_source)
         out = allocate(spec, inputs, year, index=mode, index_file=index.name if index else "school_index.csv").result.to_dict()
@@ -152,6 +161,7 @@ def compare_cmd(
             raise UserError(t("ange --set eller --model-b: annars finns inget att jämföra", "give --set or --model-b: otherwise there is nothing to compare"))
         before_model = load_model(model)
         after_model = scenario_model(model_b or model, set_ or ())
+        other_year_notice(after_model.year, year)
         inputs = load_inputs(demo, seed, data, pupils, schools, index, decisions, rsu_groups)
         mode = index_mode(demo, interim_index, index_source)
         comparison, _ = compare_models(before_model, after_model, inputs, year, index=mode, index_file=index.name if index else "school_index.csv")

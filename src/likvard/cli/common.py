@@ -39,9 +39,21 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with Rich cost more than half a second
 )
 
-DEFAULT_MODEL = "models/stockholm-2024"
+#: The model a command uses without --model: LIKVARD_MODEL_DIR (as the web), else the 2024 model
+#: of this checkout, wherever the command is run from.
+DEFAULT_MODEL = os.environ.get("LIKVARD_MODEL_DIR") or str(Path(__file__).resolve().parents[3] / "models" / "stockholm-2024")
+
+
+def demo_notice(seed: int) -> None:
+    """Say so when the demo is built (the first time for this code version): it takes a while."""
+    from likvard.workflows.demo import is_cached
+
+    if not is_cached(seed):
+        typer.echo(t("Bygger demokommunen (första gången för den här versionen, tar en stund; sparas i var/cache) …",
+                     "Building the demo municipality (the first time for this version, it takes a while; kept in var/cache) …"), err=True)
 
 
 class UserError(Exception):
@@ -78,17 +90,26 @@ def message(exc: BaseException) -> str:
         shown = [str(p) for p in problems[:20]]
         more = len(problems) - len(shown)
         tail = t(f" … och {more} problem till.", f" … and {more} more problems.") if more > 0 else ""
-        return t(f"{len(problems)} problem i indata, inget har skrivits: ", f"{len(problems)} problems in the input, nothing was written: ") + "; ".join(shown) + tail
+        n = len(problems)
+        return t(f"{n} problem i indata, inget har skrivits: ", f"{n} problem{'s' if n != 1 else ''} in the input, nothing was written: ") + "; ".join(shown) + tail
     if isinstance(exc, FileNotFoundError):
         return t(f"filen finns inte: {exc.filename or exc}", f"file not found: {exc.filename or exc}")
     return str(exc)
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same directory, so a failure leaves no file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write through a temporary file in the same directory, so a failure leaves no file.
+
+    A missing directory is an error, not created: a typo in a path must not scatter output
+    files. The file gets the permissions a new file gets (the umask), whatever its kind.
+    """
+    if not path.parent.is_dir():
+        raise UserError(t(f"katalogen {path.parent} finns inte (skapa den först)", f"the directory {path.parent} does not exist (create it first)"))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; an output file is an ordinary file
     try:
         write(Path(tmp))
         os.replace(tmp, path)

@@ -9,14 +9,13 @@ paragraph on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import io
-import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import DEFAULT_MODEL
+from .common import DEFAULT_MODEL, demo_notice
 
 if TYPE_CHECKING:  # the statistics stack (Polars, SciPy) is imported when a command runs, not for --help
     import polars as pl
@@ -78,15 +77,51 @@ def _user_error(err: StatsInputError, file_rows: bool) -> str:
     return msg
 
 
+def _write(path: Path, payload: dict[str, Any]) -> None:
+    """JSON written whole or not at all; a missing directory is refused, not created."""
+    from .common import UserError, write_json
+
+    try:
+        write_json(path, payload)
+    except UserError as err:
+        raise _fail(str(err)) from None
+
+
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
+
+
+def _where(df: Any, conditions: list[str]) -> Any:
+    """Keep the rows where every ``COLUMN=VALUE`` holds (values compared as text)."""
+    import polars as pl
+
+    for condition in conditions:
+        column, eq, value = condition.partition("=")
+        column = column.strip()
+        if not eq or not column:
+            raise _fail(f"--where {condition!r}: write it as COLUMN=VALUE, e.g. --where grade=9")
+        if column not in df.columns:
+            raise _fail(f"--where {condition!r}: the file has no column {column!r} (it has: {', '.join(df.columns)})")
+        df = df.filter(pl.col(column) == value.strip())
+    return df
+
+
+def _complete(df: Any, columns: list[str]) -> tuple[Any, int]:
+    """Rows with a value in every column the model reads, and how many others were left out."""
+    import polars as pl
+
+    present = [c for c in columns if c in df.columns]  # a missing column is the fit's message
+    kept = df.filter(pl.all_horizontal([pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "") for c in present])) if present else df
+    return kept, df.height - kept.height
 
 
 def valueadded(
     csv: Annotated[Path, typer.Option("--csv", help="pupil-level CSV file")],
     outcome: Annotated[str, typer.Option(help="outcome column, e.g. merit_value")],
-    covariates: Annotated[str, typer.Option(help="comma-separated covariate columns")],
     group: Annotated[str, typer.Option(help="group column, e.g. school_unit_code")],
+    covariates: Annotated[str, typer.Option(help="comma-separated covariate columns; none: the null model, whose ICC says how much of the outcome lies between groups")] = "",
+    where: Annotated[list[str] | None, typer.Option("--where", help="keep only rows where COLUMN=VALUE, e.g. --where grade=9 --where year=2024 (repeatable)")] = None,
+    drop_missing: Annotated[bool, typer.Option("--drop-missing", help="leave out rows lacking a value the model reads (complete cases), and say how many")] = False,
     ml: Annotated[bool, typer.Option("--ml", help="maximum likelihood instead of REML")] = False,
     json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
 ) -> None:
@@ -96,11 +131,19 @@ def valueadded(
     covs = [c.strip() for c in covariates.split(",") if c.strip()]
     try:
         df, dialect = read_pupil_csv(csv)
+        df = _where(df, where or [])
+        df, dropped = _complete(df, [outcome, *covs, group]) if drop_missing else (df, 0)
         fit = fit_random_intercept(df, outcome, covs, group, method="ML" if ml else "REML")
     except StatsInputError as err:
-        raise _fail(_user_error(err, file_rows=True)) from None
-    typer.echo(f"{csv} ({dialect}, {df.height} rows)")
+        hint = "" if where else " (a register holds every grade: --where grade=9 keeps the year-9 pupils, who have outcomes)"
+        hint += "" if drop_missing else "; --drop-missing leaves out rows without a value"
+        raise _fail(_user_error(err, file_rows=True) + hint) from None
+    typer.echo(f"{csv} ({dialect}, {df.height} rows{', where ' + ' and '.join(where) if where else ''})")
+    if dropped:
+        typer.echo(f"{dropped} rows left out: they lack {', '.join([outcome, *covs, group])} (complete cases only)")
     typer.echo(fit.summary())
+    total = fit.group_variance + fit.residual_variance
+    typer.echo(f"intraclass correlation (ICC): {fit.group_variance / total:.4f}" if total > 0 else "intraclass correlation: undefined")
     g = fit.groups
     typer.echo(f"\ngroup effects (empirical Bayes, {fit.level:.0%} intervals), first 10 of {g.height}:")
     for row in g.head(10).iter_rows(named=True):
@@ -109,8 +152,7 @@ def valueadded(
             f"[{row['lower']:.4f}, {row['upper']:.4f}]"
         )
     if json_out is not None:
-        payload = valueadded_json(fit)
-        json_out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+        _write(json_out, valueadded_json(fit))
         typer.echo(f"wrote {json_out}")
 
 
@@ -158,6 +200,7 @@ def _register(demo: bool, data: Path | None) -> tuple[pl.DataFrame, pl.DataFrame
         return register.pupils, register.schools
     from likvard.workflows import demo_inputs
 
+    demo_notice(1)
     inputs = demo_inputs()
     return inputs.pupils, inputs.schools
 
@@ -217,7 +260,7 @@ def index(
             "coefficients": _frame_rows(result.model.fit.table()),
             "schools": _frame_rows(result.table),
         }
-        json_out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+        _write(json_out, payload)
         typer.echo(f"wrote {json_out}")
 
 
@@ -261,7 +304,7 @@ def expected(
             "schools": _frame_rows(table),
             "by_gender": _frame_rows(gender),
         }
-        json_out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+        _write(json_out, payload)
         typer.echo(f"wrote {json_out}")
     if charts is not None:
         for path in _write_charts(result.table, schools, charts, area, language):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -172,3 +173,40 @@ def test_expected_refuses_an_unknown_area_before_fitting(tmp_path: Path) -> None
     res = run("expected", "--demo", "--charts", str(tmp_path / "c"), "--area", "Område 99")
     assert res.exit_code == 2 and "Område 99" in res.output and "Grundskoleområde 1" in res.output
     assert not (tmp_path / "c").exists()
+
+
+def test_the_readmes_valueadded_example_runs_on_the_demo_files(tmp_path: Path) -> None:
+    """The README's example names real columns; --where keeps the year-9 pupils who have outcomes."""
+    import re
+
+    from likvard.data.register import write_dir
+    from likvard.workflows import demo_inputs
+
+    write_dir(demo_inputs(1), tmp_path / "demo-data")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"likvard (valueadded --csv .*?)\n(?!\s)", readme.replace("\\\n", " "), re.S).group(1).split("#")[0]
+    args = example.replace("demo-data/", f"{tmp_path}/demo-data/").split()
+    res = run(*args, "--json", str(tmp_path / "va.json"))
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "va.json").read_text())
+    assert set(doc["fixed"]) == {"(Intercept)", "guardian_income_decile", "single_guardian"} and doc["n_obs"] > 10_000
+    assert "rows left out" in res.output  # year-9 pupils without a merit value, said so
+    unfiltered = run(*[a for a in args if a not in ("--where", "grade=9", "year=2024", "--drop-missing")])
+    assert unfiltered.exit_code == 2 and "--where grade=9" in unfiltered.output and "--drop-missing" in unfiltered.output
+
+
+def test_valueadded_without_covariates_is_the_null_model_with_its_icc(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    pupils().write_csv(path)
+    res = run("valueadded", "--csv", str(path), "--outcome", "merit", "--group", "school")
+    assert res.exit_code == 0, res.output
+    icc = float(re.search(r"intraclass correlation \(ICC\): ([0-9.]+)", res.output).group(1))
+    fit = fit_random_intercept(pupils(), "merit", [], "school")
+    assert abs(icc - fit.group_variance / (fit.group_variance + fit.residual_variance)) < 1e-4
+
+
+def test_json_into_a_missing_directory_is_refused_and_nothing_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    pupils().write_csv(path)
+    res = run("valueadded", "--csv", str(path), "--outcome", "merit", "--group", "school", "--json", str(tmp_path / "nosuch" / "va.json"))
+    assert res.exit_code == 2 and "nosuch" in res.output and not (tmp_path / "nosuch").exists()
