@@ -153,11 +153,11 @@ def _write(wb: xlsxwriter.Workbook, data: dict[str, Any]) -> None:
         headers += ["Före (kr)", "Skillnad (kr)"]
     ws.header(5, headers, head)
     for r, s in enumerate(data["schools"], start=6):
-        ws.text(r, 0, s["school_unit_code"])
-        ws.text(r, 1, s.get("name") or "")
-        ws.text(r, 2, OPERATORS.get(s.get("operator") or "", ""))
-        ws.text(r, 3, s.get("district") or "")
-        ws.text(r, 4, s.get("area") or "")
+        ws.text(r, 0, s["school_unit_code"], top)
+        ws.text(r, 1, s.get("name") or "", top)
+        ws.text(r, 2, OPERATORS.get(s.get("operator") or "", ""), top)
+        ws.text(r, 3, s.get("district") or "", top)
+        ws.text(r, 4, s.get("area") or "", top)
         ws.number(r, 5, s.get("pupils") or 0, count, COUNT)
         if s.get("index") is not None:
             ws.number(r, 6, s["index"], decimal, DECIMAL)
@@ -203,7 +203,7 @@ def _write(wb: xlsxwriter.Workbook, data: dict[str, Any]) -> None:
             sheet.text(row, 0, "Skillnad mot jämförelsen per komponent", bold, fit=False)
             for comp, diff in s["diff_ore"].items():
                 row += 1
-                sheet.text(row, 0, components.get(comp, {}).get("label", comp))
+                sheet.text(row, 0, components.get(comp, {}).get("label", comp), top)
                 sheet.number(row, 3, _kr(diff), money, MONEY)
         sheet.fit({0: 40, 4: 70, 5: 50}, wrap=wrap)
         sheet.ws.freeze_panes(4, 0)
