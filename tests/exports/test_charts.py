@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import polars as pl
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "stats"))  # the simulated town
 import stats_simulated_pupils as sim
 
 from likvard.engine.stats.expected import expected_results

@@ -86,6 +86,10 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help=t("Ändra en mod
 
 
 def print_summary(data: dict[str, Any]) -> None:
+    """The run's reconciliation: pots and transfers must be exact to the öre; a budget's
+    difference is a forecast gap (issue 8, item 12)."""
+    from likvard.exports.xlsx import pot_kind
+
     model = data["model"]
     typer.echo(f"{model['name']} — {t('år', 'year')} {model['year']} ({model['id']})")
     if data.get("data_source"):
@@ -93,12 +97,22 @@ def print_summary(data: dict[str, Any]) -> None:
     if model.get("illustrative_components"):
         typer.echo(t("Exempelvärden (saknas i källorna): ", "Illustrative amounts (not in the sources): ") + ", ".join(model["illustrative_components"]))
     typer.echo("")
-    typer.echo(f"{t('Pott', 'Pot'):<58} {t('Belopp', 'Amount'):>20} {t('Fördelat', 'Distributed'):>20} {t('Skillnad', 'Difference'):>16}")
+    components = {c["id"]: c for c in data.get("components", [])}
+    words = {"pot": t("pott", "pot"), "budget": t("budget", "budget"), "transfer": t("överföring", "transfer"), "fixed_grant": t("fast bidrag", "fixed grant")}
+    typer.echo(f"{t('Pott', 'Pot'):<52} {t('Typ', 'Kind'):<12} {t('Belopp', 'Amount'):>20} {t('Fördelat', 'Distributed'):>20} {t('Skillnad', 'Difference'):>16}")
     for p in data["pots"]:
-        typer.echo(f"{p['label'][:58]:<58} {format_ore(p['amount_ore']):>20} {format_ore(p['distributed_ore']):>20} {format_ore(p['difference_ore']):>16}")
+        kind = words.get(pot_kind(p, components), p["kind"])
+        typer.echo(f"{p['label'][:52]:<52} {kind:<12} {format_ore(p['amount_ore']):>20} {format_ore(p['distributed_ore']):>20} {format_ore(p['difference_ore']):>16}")
+    exact = [p for p in data["pots"] if pot_kind(p, components) in ("pot", "transfer")]
+    gap = sum(p["difference_ore"] for p in data["pots"] if pot_kind(p, components) == "budget")
     typer.echo("")
-    typer.echo(f"{t('Skolor', 'Schools')}: {len(data['schools'])}; {t('summa', 'total')} {format_ore(data['total_ore'])}; "
-               + (t("alla potter stämmer på öret", "every pot reconciles to the öre") if data["reconciled"] else t("AVSTÄMNINGEN STÄMMER INTE", "RECONCILIATION FAILED")))
+    typer.echo(f"{t('Skolor', 'Schools')}: {len(data['schools'])}; {t('summa', 'total')} {format_ore(data['total_ore'])}")
+    if all(p["difference_ore"] == 0 for p in exact):
+        typer.echo(t(f"Potter och överföringar ({len(exact)}): alla potter stämmer på öret.", f"Pots and transfers ({len(exact)}): every pot reconciles to the öre."))
+    else:
+        typer.echo(t("POTTERNA STÄMMER INTE på öret: ", "THE POTS DO NOT RECONCILE to the öre: ") + "; ".join(p["label"] for p in exact if p["difference_ore"]))
+    typer.echo(t(f"Budgetar (betalas per elev eller beslut): sammanlagt {format_ore(gap)} kvar mot budget — en prognosavvikelse, inget fel.",
+                 f"Budgets (paid per pupil or decision): {format_ore(gap)} left against budget in all — a forecast gap, not an error."))
 
 
 def allocate_cmd(
@@ -171,9 +185,10 @@ def compare_cmd(
         if xlsx_out:
             write_xlsx(xlsx_out, out)
     typer.echo(t("Skillnad per komponent (efter − före):", "Difference per component (after − before):"))
+    labels = {c["id"]: c["label"] for c in out.get("components", [])}
     for c in out["components_diff"]:
         if c["diff_ore"]:
-            typer.echo(f"  {c['component']:<32} {format_ore(c['diff_ore']):>20}")
+            typer.echo(f"  {labels.get(c['component'], c['component'])[:48]:<48} {format_ore(c['diff_ore']):>20}")
     ranked = comparison.per_school()
     names = dict(zip(comparison.after.schools["school_unit_code"].to_list(), comparison.after.schools["name"].to_list(), strict=True))
     typer.echo(t(f"Vinnare: {len(out['winners'])} skolor, förlorare: {len(out['losers'])} skolor.", f"Winners: {len(out['winners'])} schools, losers: {len(out['losers'])} schools."))

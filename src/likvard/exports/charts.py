@@ -27,11 +27,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "as expected": "as expected",
         "clearly above": "clearly above",
         "va_title": "Value added, {label} (95 % intervals)",
-        "va_axis": "value added ({label})",
+        "va_axis": "value added ({label}{unit})",
         "ae_title": "Actual and expected {label}",
         "ae_area": ", area {area} highlighted",
-        "expected": "expected {label}",
-        "actual": "actual {label}",
+        "expected": "expected {label}{unit}",
+        "actual": "actual {label}{unit}",
+        "points": ", percentage points",
+        "percent": ", per cent",
         "school": "school",
         "area": "area",
         "pupils": "pupils",
@@ -47,11 +49,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "as expected": "som förväntat",
         "clearly above": "klart över förväntat",
         "va_title": "Förädlingsvärde, {label} (95 % intervall)",
-        "va_axis": "förädlingsvärde ({label})",
+        "va_axis": "förädlingsvärde ({label}{unit})",
         "ae_title": "Faktiskt och förväntat {label}",
         "ae_area": ", {area} markerat",
-        "expected": "förväntat {label}",
-        "actual": "faktiskt {label}",
+        "expected": "förväntat {label}{unit}",
+        "actual": "faktiskt {label}{unit}",
+        "points": ", procentenheter",
+        "percent": ", procent",
         "school": "skola",
         "area": "skolområde",
         "pupils": "elever",
@@ -94,7 +98,16 @@ def _rows(
         t = t.join(schools.select(cols), on="school_unit_code", how="left")
     else:
         t = t.with_columns(pl.lit(None, dtype=pl.String).alias("name"))
+    if outcome == "eligible_vocational":  # shares as per cent, differences as percentage points
+        scaled = [c for c in ("actual", "expected", "value_added", "shrunken", "lower", "upper") if c in t.columns]
+        t = t.with_columns((pl.col(c) * 100).alias(c) for c in scaled)
     return t.with_columns(pl.coalesce("name", "school_unit_code").alias("school"))
+
+
+def _units(outcome: str, w: dict[str, str]) -> tuple[str, str]:
+    """The unit of a level and of a difference of ``outcome`` (per cent and percentage points
+    for eligibility; merit points need no word)."""
+    return (w["percent"], w["points"]) if outcome == "eligible_vocational" else ("", "")
 
 
 def caterpillar_spec(
@@ -121,6 +134,7 @@ def caterpillar_spec(
     t = t.with_columns(pl.col("flag").replace_strict({f: w[f] for f in FLAGS}, default=pl.col("flag")).alias("assessment"))
     values = t.select("school", "shrunken", "lower", "upper", "assessment", "pupils").to_dicts()
     label = w.get(outcome, outcome)
+    _, points = _units(outcome, w)
     y: dict[str, Any] = {"field": "school", "type": "nominal", "sort": None, "title": None}
     if marked:
         test = f"indexof({json.dumps(marked)}, datum.value) >= 0"
@@ -139,7 +153,7 @@ def caterpillar_spec(
                 "mark": {"type": "rule"},
                 "encoding": {
                     "y": y,
-                    "x": {"field": "lower", "type": "quantitative", "title": w["va_axis"].format(label=label)},
+                    "x": {"field": "lower", "type": "quantitative", "title": w["va_axis"].format(label=label, unit=points)},
                     "x2": {"field": "upper"},
                     "color": colour,
                 },
@@ -198,7 +212,10 @@ def actual_expected_spec(
     both = t.select(pl.concat_list("actual", "expected").explode().alias("v"))["v"]
     lo = float(both.min())  # type: ignore[arg-type]
     hi = float(both.max())  # type: ignore[arg-type]
+    pad = max((hi - lo) * 0.05, 2.0)  # no point on the frame's edge, and room around a lone school
+    lo, hi = lo - pad, hi + pad
     label = w.get(outcome, outcome)
+    percent, _ = _units(outcome, w)
     axis = {"type": "quantitative", "scale": {"domain": [lo, hi], "zero": False}}
     heading = w["ae_title"].format(label=label) + (w["ae_area"].format(area=area) if area else "")
     return _quiet({
@@ -206,8 +223,8 @@ def actual_expected_spec(
         "title": title or heading,
         "description": heading,
         "config": {"aria": False},
-        "width": 420,
-        "height": 420,
+        "width": 420 if t.height >= 20 else 300,  # a principal's one school needs no large frame
+        "height": 420 if t.height >= 20 else 300,
         "data": {"values": values},
         "layer": [
             {
@@ -218,8 +235,8 @@ def actual_expected_spec(
             {
                 "mark": {"type": "circle", "opacity": 0.8},
                 "encoding": {
-                    "x": {"field": "expected", **axis, "title": w["expected"].format(label=label)},
-                    "y": {"field": "actual", **axis, "title": w["actual"].format(label=label)},
+                    "x": {"field": "expected", **axis, "title": w["expected"].format(label=label, unit=percent)},
+                    "y": {"field": "actual", **axis, "title": w["actual"].format(label=label, unit=percent)},
                     "size": {"field": "pupils", "type": "quantitative", "legend": None,
                              "scale": {"range": [15, 160]}},
                     "color": {
@@ -230,8 +247,8 @@ def actual_expected_spec(
                         {"field": "school", "title": w["school"]},
                         {"field": "area", "title": w["area"]},
                         {"field": "pupils", "title": w["pupils"]},
-                        {"field": "actual", "format": ".2f", "title": w["actual"].format(label=label)},
-                        {"field": "expected", "format": ".2f", "title": w["expected"].format(label=label)},
+                        {"field": "actual", "format": ".1f", "title": w["actual"].format(label=label, unit=percent)},
+                        {"field": "expected", "format": ".1f", "title": w["expected"].format(label=label, unit=percent)},
                     ],
                 },
             },

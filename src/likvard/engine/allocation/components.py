@@ -250,6 +250,11 @@ def _kr(ore: int) -> str:
     return format_ore(ore)
 
 
+def _grouped(n: int) -> str:
+    """A count in a generated text, grouped as Swedish writes it ("31 542")."""
+    return format_ore(n * 100, unit="").strip()
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -359,7 +364,7 @@ def index_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     if rest < 0:
         raise AllocationError(
             f"{c.file}, komponent {c.id!r}, nyckel 'base_amount': potten räcker inte — "
-            f"{pupils} elever × {_kr(c.base_amount_ore)} = {_kr(base_total)} är mer än potten {_kr(c.amount_ore)}"
+            f"{_grouped(pupils)} elever × {_kr(c.base_amount_ore)} = {_kr(base_total)} är mer än potten {_kr(c.amount_ore)}"
         )
     if counts.height:
         counts = counts.with_columns(_sorted_apportion(rest, counts, "weight").alias("index_ore"))
@@ -409,7 +414,7 @@ def index_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         pl.col("index_basis").alias(f"{c.id}_index_basis"),
         pl.col("n").alias(f"{c.id}_pupils"),
     )
-    pot = PotCheck(c.id, c.label, c.amount_ore, distributed, "pot", c.id, f"basbelopp {_kr(c.base_amount_ore)}/elev, {pupils} elever")
+    pot = PotCheck(c.id, c.label, c.amount_ore, distributed, "pot", c.id, f"basbelopp {_kr(c.base_amount_ore)}/elev, {_grouped(pupils)} elever")
     return Output(lines, (pot,), facts)
 
 
@@ -429,7 +434,7 @@ def pupil_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         pl.col("n").cast(pl.Float64).alias("quantity"),
         pl.lit(rate, dtype=pl.Int64).alias("rate_ore"),
         "amount_ore",
-        pl.lit(f"{{q}} elever: andel av {_kr(c.amount_ore)} fördelat på {pupils} elever (≈ {{r}}/elev)").alias("template"),
+        pl.lit(f"{{q}} elever: andel av {_kr(c.amount_ore)} fördelat på {_grouped(pupils)} elever (≈ {{r}}/elev)").alias("template"),
     )
     pot = PotCheck(c.id, c.label, c.amount_ore, int(lines["amount_ore"].sum()), "pot", c.id)
     return Output(_lines(lines), (pot,))
@@ -792,7 +797,8 @@ def _budget_check(c: Component, lines: pl.DataFrame) -> tuple[PotCheck, ...]:
     if c.budget_ore is None:
         return ()
     paid = int(lines["amount_ore"].sum()) if lines.height else 0
-    return (PotCheck(c.id, c.label, c.budget_ore, paid, "budget", c.id, "budget; utbetalas per elev eller beslut"),)
+    note = "budget för fasta bidrag till namngivna skolor" if c.kind == "fixed_grant" else "budget; utbetalas per elev eller beslut"
+    return (PotCheck(c.id, c.label, c.budget_ore, paid, "budget", c.id, note),)
 
 
 REGISTRY: dict[str, Compute] = {

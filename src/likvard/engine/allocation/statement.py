@@ -35,6 +35,11 @@ _ENGLISH = tuple(
         ("för fristående skolor utanför kommunen", "for independent schools outside the municipality"),
         ("ny skola eller färre än", "a new school or fewer than"),
         ("individuellt bedömda beslut, sammanlagt", "individually assessed decisions, in all"),
+        ("individuellt bedömt beslut, sammanlagt", "individually assessed decision, in all"),
+        ("indexviktad elev", "index-weighted pupil"),
+        ("RSU-elev", "RSU pupil"),
+        ("anställd", "employee"),
+        ("plats", "place"),
         ("beslut om omfattande stöd", "decisions on extensive support"),
         ("som också har tilläggsbelopp (högst", "who also have an individual support amount (at most"),
         ("elever, meritvärdesviktade till", "pupils, weighted by merit value to"),
@@ -73,6 +78,17 @@ _ENGLISH = tuple(
 )
 
 
+#: The plural phrases of the templates and their singular, for a quantity of exactly one.
+_SINGULAR = (
+    ("{q} individuellt bedömda beslut", "{q} individuellt bedömt beslut"),
+    ("{q} indexviktade elever", "{q} indexviktad elev"),
+    ("{q} RSU-elever", "{q} RSU-elev"),
+    ("{q} elever", "{q} elev"),
+    ("{q} anställda", "{q} anställd"),
+    ("{q} platser", "{q} plats"),
+)
+
+
 def in_english(text: str) -> str:
     """A statement line's Swedish explanation with the engine's words in English."""
     for pattern, english in _ENGLISH:
@@ -93,7 +109,8 @@ def explain(template: str, quantity: float | None, rate_ore: int | None, amount_
     """Render a line's plain-language explanation ("412 elever × 2 000 kr basbelopp", in
     English "412 pupils × 2 000 kr base amount")."""
     if quantity == 1:
-        template = template.replace("{q} elever", "{q} elev")
+        for plural, singular in _SINGULAR:
+            template = template.replace(plural, singular)
     text = template.format(
         q=format_quantity(quantity),
         r=format_ore(rate_ore) if rate_ore is not None else "",
