@@ -44,6 +44,8 @@ RULES = {
     "logout": ("plain", lambda r, _: 405),  # logging out is a POST
     "password_change": ("plain", lambda r, _: 302 if r is None else 200),
     "password_change_done": ("plain", lambda r, _: 302 if r is None else 200),
+    "account": ("plain", lambda r, _: 302 if r is None else 200),  # anyone signed in: their own page
+    "token_revoke": ("plain", lambda r, _: 302 if r is None else 405),  # revoking is a POST
     "set_language": ("plain", lambda r, _: 302),
     "schools:list": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
     "schools:detail": ("school", school_scoped),
@@ -59,7 +61,8 @@ RULES = {
     "results:results": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
     "imports:upload": ("plain", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "api:api-root": ("plain", lambda r, _: 404),
-    "api:openapi-json": ("plain", lambda r, _: 200),
+    "api:openapi-json": ("plain", lambda r, _: 401 if r is None else 200),
+    "api:openapi-view": ("plain", lambda r, _: 302 if r is None else 200),  # the docs page
     "api:schools": ("plain", lambda r, _: 401 if r is None else (403 if r == "committee" else 200)),
     "api:school": ("api_school", api_school_scoped),
     "api:statement": ("api_school", api_school_scoped),

@@ -93,19 +93,60 @@ def _gunicorn(host: str, port: int, workers: int) -> None:
     LikvardServer().run()
 
 
-def token(username: Annotated[str, typer.Argument(help=t("Användaren som ska få en personlig API-nyckel.", "The user to issue a personal API token to."))]) -> None:
-    """Skapa en personlig API-nyckel (visas en gång; bara dess hash sparas)."""
+def token(
+    username: Annotated[str | None, typer.Argument(help=t("Användaren som ska få (eller vars nycklar ska listas) en personlig API-nyckel.", "The user to issue a personal API token to (or whose tokens to list)."))] = None,
+    expires_days: Annotated[int | None, typer.Option("--expires-days", min=1, help=t("Nyckeln slutar gälla efter så många dagar (standard: gäller tills den återkallas).", "The token stops working after this many days (default: until revoked)."))] = None,
+    list_: Annotated[bool, typer.Option("--list", help=t("Lista användarens nycklar: id, början, skapad, går ut, återkallad.", "List the user's tokens: id, prefix, created, expires, revoked."))] = False,
+    revoke: Annotated[int | None, typer.Option("--revoke", metavar="ID", help=t("Återkalla nyckeln med detta id (se --list).", "Revoke the token with this id (see --list)."))] = None,
+) -> None:
+    """Skapa, lista eller återkalla personliga API-nycklar (en ny visas en gång; bara dess hash sparas)."""
+    if revoke is None and username is None:
+        typer.echo(f"{t('Fel', 'Error')}: {t('ange en användare (eller --revoke ID)', 'give a user (or --revoke ID)')}", err=True)
+        raise typer.Exit(2)
+    if revoke is not None and (list_ or username is not None or expires_days is not None):
+        typer.echo(f"{t('Fel', 'Error')}: {t('--revoke ID tar inget annat', '--revoke ID takes nothing else')}", err=True)
+        raise typer.Exit(2)
     _django()
     _migrate()
     from django.contrib.auth import get_user_model
+    from django.utils.timezone import localtime
 
-    from likvard.web.accounts.actions import issue_token
+    from likvard.web.accounts.actions import AccountError, issue_token, list_tokens, revoke_token
+    from likvard.web.accounts.models import ApiToken
 
+    if revoke is not None:
+        row = ApiToken.objects.select_related("user").filter(pk=revoke).first()
+        if row is None:
+            typer.echo(f"{t('Fel', 'Error')}: {t('ingen nyckel med id', 'no token with id')} {revoke}", err=True)
+            raise typer.Exit(2)
+        changed = revoke_token(None, row)
+        what = f"{row.prefix}… ({row.user.get_username()})"
+        typer.echo(t(f"Nyckel {row.pk} {what} är återkallad.", f"Token {row.pk} {what} revoked.") if changed else t(f"Nyckel {row.pk} {what} var redan återkallad.", f"Token {row.pk} {what} was already revoked."))
+        return
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         typer.echo(f"{t('Fel', 'Error')}: {t('användaren', 'the user')} {username!r} {t('finns inte', 'does not exist')}", err=True)
         raise typer.Exit(2)
-    typer.echo(issue_token(None, user))
+    if list_:
+        if expires_days is not None:
+            typer.echo(f"{t('Fel', 'Error')}: {t('--list tar inte --expires-days', '--list does not take --expires-days')}", err=True)
+            raise typer.Exit(2)
+        rows = list(list_tokens(user))
+        if not rows:
+            typer.echo(t(f"{username} har inga API-nycklar.", f"{username} has no API tokens."))
+            return
+        never, no = t("aldrig", "never"), "–"
+        typer.echo(f"{'id':>6}  {t('början', 'prefix'):<16} {t('skapad', 'created'):<16}  {t('går ut', 'expires'):<16}  {t('återkallad', 'revoked'):<16}")
+        for r in rows:
+            expires = f"{localtime(r.expires_at):%Y-%m-%d %H:%M}" if r.expires_at else never
+            revoked = f"{localtime(r.revoked_at):%Y-%m-%d %H:%M}" if r.revoked_at else no
+            typer.echo(f"{r.pk:>6}  {r.prefix + '…':<16} {localtime(r.created_at):%Y-%m-%d %H:%M}  {expires:<16}  {revoked:<16}".rstrip())
+        return
+    try:
+        typer.echo(issue_token(None, user, expires_days=expires_days))
+    except AccountError as exc:
+        typer.echo(f"{t('Fel', 'Error')}: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 user_app = typer.Typer(help=t("Användare och roller.", "Users and roles."), no_args_is_help=True)

@@ -8,6 +8,7 @@ default posture: ``LIKVARD_DEBUG=1`` is needed for debug mode, and without it a
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "likvard.web.accounts",
     "likvard.web.audit",
     "likvard.web.schools",
@@ -105,6 +107,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "likvard.web.urls"
@@ -135,10 +138,33 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": PROJECT_DIR / "var" / "likvard.sqlite3", "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 60}}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Validators run where a password is chosen (``add_user``, the password change form); the demo
+# loader sets the demo users' password directly. The last entry is not a rule: its
+# ``password_changed`` hook revokes the user's API tokens whenever the password is changed.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "likvard.web.accounts.throttle.RevokeTokensOnPasswordChange"},
 ]
+# Login throttling (django-axes): LIKVARD_LOGIN_FAILURES failed logins for one account (from
+# any address) or from one client address (for any account) lock that account or address for
+# LIKVARD_LOCKOUT_MINUTES. Failures count until that long has passed since the last one;
+# attempts during a lockout are refused and do not extend it. ``authenticate()`` without a
+# request (the test client's ``login``) is not throttled: every login form passes its request.
+AUTHENTICATION_BACKENDS = ["likvard.web.accounts.throttle.LoginThrottle", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LIKVARD_LOGIN_FAILURES", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LIKVARD_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "likvard.web.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "likvard.web.accounts.throttle.client_address"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not kept (no address history per user)
+AXES_VERBOSE = False
+#: Proxies in front of the app that append the client's address to X-Forwarded-For (a TLS
+#: proxy: 1). 0 = the connection's own address, which a client cannot forge.
+PROXY_COUNT = env_int("LIKVARD_PROXY_COUNT", 0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "schools:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -165,6 +191,8 @@ MODEL_DIR = env_str("LIKVARD_MODEL_DIR", str(Path(__file__).resolve().parents[3]
 
 # security (python -m django check --deploy is clean with LIKVARD_DEBUG=0)
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("LIKVARD_SESSION_HOURS", 8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -183,5 +211,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"likvard.security": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {"likvard.security": {"handlers": ["console"], "level": "INFO"}, "axes": {"handlers": ["console"], "level": "ERROR", "propagate": False}},
 }

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from likvard.web.audit.actions import record
 from likvard.web.schools.models import School
@@ -54,8 +57,65 @@ def add_user(actor: Any, username: str, *, role: str, password: str, school: str
 
 
 @transaction.atomic
-def issue_token(actor: Any, user: Any) -> str:
-    """A personal API token for ``user``, shown once; only its hash is stored."""
-    token = ApiToken.issue(user)
-    record(actor, "issue_token", user.get_username())
+def issue_token(actor: Any, user: Any, *, expires_days: int | None = None) -> str:
+    """A personal API token for ``user``, shown once; only its hash (and a short prefix to
+    recognise it by) is stored. ``expires_days``: refused after that many days."""
+    if expires_days is not None and expires_days < 1:
+        raise AccountError(f"en nyckel måste gälla minst en dag (--expires-days {expires_days})")
+    expires_at = timezone.now() + timedelta(days=expires_days) if expires_days else None
+    token, row = ApiToken.issue(user, expires_at=expires_at)
+    record(actor, "issue_token", f"{user.get_username()} {row.prefix}…", after={"value": expires_at.date().isoformat() if expires_at else None})
     return token
+
+
+def list_tokens(user: Any) -> QuerySet[ApiToken]:
+    """``user``'s tokens, newest first, revoked and expired ones too."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+@transaction.atomic
+def revoke_token(actor: Any, token: ApiToken) -> bool:
+    """Revoke one token (``actor``: its owner, an administrator, or None for the command line).
+    False if it was already revoked: nothing changes and nothing is audited."""
+    if actor is not None and actor.pk != token.user_id and not actor.is_superuser:
+        raise AccountError("bara nyckelns ägare eller en administratör kan återkalla den")
+    changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if changed:
+        record(actor, "revoke_token", f"{token.user.get_username()} {token.prefix}…")
+    token.refresh_from_db()
+    return bool(changed)
+
+
+REVOKE_REASONS = {"password_changed": "revoke_tokens_password", "deactivated": "revoke_tokens_deactivated"}
+
+
+@transaction.atomic
+def revoke_all_tokens(actor: Any, user: Any, *, reason: str) -> int:
+    """Revoke every token ``user`` still has (their password changed, or they were
+    deactivated); one audit row naming the reason, none if there was nothing to revoke."""
+    prefixes = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).values_list("prefix", flat=True))
+    if prefixes:
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        record(actor, REVOKE_REASONS[reason], user.get_username(), before={"value": ", ".join(f"{p}…" for p in prefixes)})
+    return len(prefixes)
+
+
+# The security events: written by the login signals and by ``deny`` (no passwords, ever).
+
+
+@transaction.atomic
+def record_login_failed(actor: Any, username: str) -> None:
+    """A failed login (``actor`` None: no one is logged in); the username tried, no password."""
+    record(actor, "login_failed", username or "–")
+
+
+@transaction.atomic
+def record_lockout(actor: Any, username: str) -> None:
+    """An account or a client address has just been locked out."""
+    record(actor, "locked_out", username or "–")
+
+
+@transaction.atomic
+def record_access_denied(actor: Any, what: str) -> None:
+    """A signed-in user refused a page or an endpoint their role does not give."""
+    record(actor, "access_denied", what)

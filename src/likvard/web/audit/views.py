@@ -31,6 +31,12 @@ ACTIONS = {
     "fit_results": gettext_lazy("Skattade förväntade resultat"),
     "add_user": gettext_lazy("Lade till användare"),
     "issue_token": gettext_lazy("Skapade API-nyckel"),
+    "revoke_token": gettext_lazy("Återkallade API-nyckel"),
+    "revoke_tokens_password": gettext_lazy("Återkallade API-nycklar (lösenordet byttes)"),
+    "revoke_tokens_deactivated": gettext_lazy("Återkallade API-nycklar (användaren inaktiverades)"),
+    "login_failed": gettext_lazy("Misslyckad inloggning"),
+    "locked_out": gettext_lazy("Inloggningen spärrades"),
+    "access_denied": gettext_lazy("Nekades åtkomst"),
 }
 KEYS = {
     "run": gettext_lazy("körning"),
