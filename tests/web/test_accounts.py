@@ -134,6 +134,13 @@ def test_the_password_change_form_refuses_a_short_or_common_password(client, per
     assert person.check_password(PASSWORD)
 
 
+def test_the_password_change_page_lists_the_rules_and_says_the_tokens_go(client, person):
+    client.force_login(person)
+    page = client.get(reverse("password_change")).content.decode()
+    assert 'aria-describedby="id_new_password1_helptext"' in page and 'id="id_new_password1_helptext"' in page
+    assert "minst 12 tecken" in page and "återkallas dina API-nycklar" in page
+
+
 def test_the_session_ends_when_the_browser_closes_and_its_age_is_the_setting(client, person):
     response = _login(client, "karin.lind", PASSWORD)
     assert response.status_code == 302 and _logged_in(client)

@@ -136,7 +136,7 @@ def token(
             typer.echo(t(f"{username} har inga API-nycklar.", f"{username} has no API tokens."))
             return
         never, no = t("aldrig", "never"), "–"
-        typer.echo(f"{'id':>6}  {t('början', 'prefix'):<16} {t('skapad', 'created'):<16}  {t('går ut', 'expires'):<16}  {t('återkallad', 'revoked'):<16}")
+        typer.echo(f"{'id':>6}  {t('början', 'prefix'):<16} {t('skapad', 'created'):<16}  {t('går ut', 'expires'):<16}  {t('återkallad', 'revoked')}")
         for r in rows:
             expires = f"{localtime(r.expires_at):%Y-%m-%d %H:%M}" if r.expires_at else never
             revoked = f"{localtime(r.revoked_at):%Y-%m-%d %H:%M}" if r.revoked_at else no
