@@ -51,6 +51,7 @@ RULES = {
     "schools:detail": ("school", school_scoped),
     "allocation:statement": ("school", school_scoped),
     "allocation:statement_pdf": ("school", school_scoped),
+    "allocation:overview": ("plain", lambda r, _: 302 if r is None else (200 if r in (*ALL, "committee") else 403)),
     "allocation:runs": ("plain", lambda r, _: 302 if r is None else (200 if r in (*ALL, "committee") else 403)),
     "allocation:reconciliation": ("run", lambda r, _: 302 if r is None else (200 if r in (*ALL, "committee") else 403)),
     "allocation:xlsx": ("run", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),

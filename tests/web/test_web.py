@@ -165,3 +165,30 @@ def test_a_missing_likvard_home_is_a_clear_message_not_a_traceback(tmp_path):
     env["LIKVARD_HOME"] = str(tmp_path / "finns-inte")
     out = subprocess.run([sys.executable, "-m", "likvard.cli", "run", "--year", "2024"], env=env, capture_output=True, text=True)
     assert out.returncode == 2 and "LIKVARD_HOME" in out.stderr and "finns-inte" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_committee_starts_on_aggregates_and_never_sees_a_draft_scenario(login, db):
+    import re
+
+    from likvard.money import parse_money
+
+    client = login("committee")
+    assert client.get(reverse("home")).url == reverse("allocation:overview")
+    page = client.get(reverse("allocation:overview")).content.decode()
+    run = AllocationRun.objects.filter(kind="run").first()
+    by_area = page.split('id="by-area"')[1].split("</table>")[0]
+    totals = [parse_money(m.replace("\u00a0", " ")) for m in re.findall(r'<td class="num">([-−\d\u00a0 ,]+kr)</td><td class="num">[^<]*</td></tr>', by_area)]
+    assert totals and sum(totals) == run.total_ore  # every school's money in exactly one area row (or "–")
+    assert "Rinkebyskolan" not in page and "per elev" in page.lower()
+    draft = AllocationRun.objects.filter(kind="comparison").first()
+    assert client.get(reverse("allocation:reconciliation", kwargs={"run_id": draft.pk})).status_code == 404
+    assert client.get(f"/api/v1/allocation/runs/{draft.pk}/reconciliation").status_code == 404
+    assert login("controller").get(reverse("allocation:reconciliation", kwargs={"run_id": draft.pk})).status_code == 200
+
+
+def test_the_reconciliation_page_tells_pots_from_budgets_and_fixed_grants(login, db):
+    run = AllocationRun.objects.filter(kind="run").first()
+    page = login("committee").get(reverse("allocation:reconciliation", kwargs={"run_id": run.pk})).content.decode()
+    assert "fast bidrag (namngivna skolor)" in page and "prognosavvikelse" in page
+    profile = page.split(">Profilbidrag</th>")[1].split("</tr>")[0]
+    assert "fast bidrag" in profile and "budget (per elev)" not in profile

@@ -31,14 +31,23 @@ def words(run: Any = None) -> dict[str, str]:
     return {"municipality_name": m.municipality_name, "sender": m.sender, "district": m.district, "area": m.area}
 
 
-def result_number(value: float | None, outcome: str, *, suppressed: bool = False) -> str:
-    """Merit value with one decimal, eligibility in percent; ``..`` for a group under 10."""
+#: The fields of a result that are differences (actual − expected and its interval): for
+#: eligibility they are percentage points, not per cent (issue 8, item 13).
+DIFFERENCES = ("value_added", "shrunken", "lower", "upper")
+
+
+def result_number(value: float | None, outcome: str, *, suppressed: bool = False, difference: bool = False) -> str:
+    """Merit value with one decimal; eligibility in per cent, and its differences in percentage
+    points (procentenheter); ``..`` for a group under 10."""
+    from django.utils.translation import gettext
+
     if suppressed:
         return SUPPRESSED
     if value is None:
         return "–"
     if outcome == "eligible_vocational":
-        return f"{value * 100:.1f}".replace(".", ",").replace("-", "\u2212") + "\u00a0%"
+        unit = "\u00a0" + gettext("p.e.") if difference else "\u00a0%"
+        return f"{value * 100:.1f}".replace(".", ",").replace("-", "\u2212") + unit
     return f"{value:.1f}".replace(".", ",").replace("-", "\u2212")
 
 

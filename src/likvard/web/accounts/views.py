@@ -40,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Schools for those who may see schools; the runs' reconciliation for the committee."""
     if may_list_schools(request.user) or not may_see_aggregates(request.user):
         return redirect("schools:list")
-    return redirect("allocation:runs")
+    return redirect("allocation:overview")
 
 
 def locked_out(request: HttpRequest, credentials: Any = None) -> HttpResponse:

@@ -32,5 +32,8 @@ def statement(request: HttpRequest, school_unit_code: str, year: int) -> Any:
 def reconciliation(request: HttpRequest, run_id: int) -> Any:
     if not may_see_aggregates(request.user):
         raise HttpError(403, "Åtkomst nekad")
-    run = get_object_or_404(AllocationRun, pk=run_id)
+    from likvard.web.accounts.scoping import may_view_models
+
+    runs = AllocationRun.objects.all() if may_view_models(request.user) else AllocationRun.objects.filter(kind="run")  # drafts stay with their owners
+    run = get_object_or_404(runs, pk=run_id)
     return {"run_id": run.pk, "model": run.summary.get("model"), "reconciled": run.reconciled, "total_ore": run.total_ore, "pots": reading.pot_dicts(run)}

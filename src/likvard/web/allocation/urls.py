@@ -4,6 +4,7 @@ from . import views
 
 app_name = "allocation"
 urlpatterns = [
+    path("oversikt/", views.overview, name="overview"),
     path("korningar/", views.runs, name="runs"),
     path("korningar/<int:run_id>/avstamning/", views.reconciliation, name="reconciliation"),
     path("korningar/<int:run_id>/excel/", views.run_xlsx, name="xlsx"),

@@ -105,13 +105,59 @@ def statement_pdf(request: HttpRequest, code: str, year: int) -> HttpResponse:
     return response
 
 
+def _visible_run(request: HttpRequest, run_id: int) -> AllocationRun:
+    """A run the user may see aggregates of: the year's runs for everyone with aggregates; a
+    scenario's comparison (a draft) only for those who work with models."""
+    runs = AllocationRun.objects.all() if may_view_models(request.user) else AllocationRun.objects.filter(kind="run")
+    return get_object_or_404(runs, pk=run_id)
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """The committee's start page: the year's run in aggregates only — totals per area and per
+    organiser type, money per pupil by need quartile — and its reconciliation."""
+    if not may_see_aggregates(request.user):
+        deny(request, "overview")
+    from django.db.models import Count, Sum
+
+    from likvard.web.schools.models import OPERATORS
+
+    run = reading.latest_run()
+    rows: dict[str, list[dict[str, Any]]] = {}
+    if run is not None:
+        allocations = run.schools.all()
+        operators = dict(OPERATORS)
+        for key, field in (("area", "school__area"), ("operator", "school__operator"), ("quartile", "need_quartile")):
+            groups = allocations.values(field).annotate(total=Sum("total_ore"), pupils=Sum("pupils"), schools=Count("id")).order_by(field)
+            rows[key] = [
+                {
+                    "name": (operators.get(g[field], g[field]) if key == "operator" else g[field]) or "–",
+                    "schools": g["schools"],
+                    "pupils": g["pupils"],
+                    "total": display.money(g["total"]),
+                    "per_pupil": display.money(g["total"] // g["pupils"]) if g["pupils"] else "–",
+                }
+                for g in groups
+                if key != "quartile" or g[field] is not None
+            ]
+    return render(request, "allocation/overview.html", {"run": run, "rows": rows, "total": display.money(run.total_ore) if run else "", "labels": display.words(run)})
+
+
 @login_required
 def reconciliation(request: HttpRequest, run_id: int) -> HttpResponse:
     if not may_see_aggregates(request.user):
         deny(request, "reconciliation")
-    run = get_object_or_404(AllocationRun, pk=run_id)
-    pots = [dict(p, amount=display.money(p["amount_ore"]), distributed=display.money(p["distributed_ore"]), difference=display.money(p["difference_ore"])) for p in reading.pot_dicts(run)]
-    return render(request, "allocation/reconciliation.html", {"run": run, "pots": pots, "total": display.money(run.total_ore), "snapshots": run.snapshots.all().order_by("kind", "year")})
+    run = _visible_run(request, run_id)
+    from likvard.exports.xlsx import pot_kind
+
+    components = {c["id"]: c for c in run.summary.get("components", [])}
+    pots = [
+        dict(p, kind=pot_kind(p, components), amount=display.money(p["amount_ore"]), distributed=display.money(p["distributed_ore"]), difference=display.money(p["difference_ore"]))
+        for p in reading.pot_dicts(run)
+    ]
+    gap = sum(p["difference_ore"] for p in pots if p["kind"] == "budget")
+    context = {"run": run, "pots": pots, "total": display.money(run.total_ore), "budget_gap": display.money(gap), "snapshots": run.snapshots.all().order_by("kind", "year")}
+    return render(request, "allocation/reconciliation.html", context)
 
 
 @login_required

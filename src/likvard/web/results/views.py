@@ -78,14 +78,14 @@ def results(request: HttpRequest) -> HttpResponse:
         p = published.get(e.school_id)
         hidden = p is not None and p.marker in (".", "..")
         j = None if hidden else judged.get(e.school_id)
-        number = {f: display.result_number(getattr(e, f), outcome, suppressed=e.suppressed) for f in ("actual", "expected", "value_added")}
+        number = {f: display.result_number(getattr(e, f), outcome, suppressed=e.suppressed, difference=f in display.DIFFERENCES) for f in ("actual", "expected", "shrunken")}
         if hidden:
             number = dict.fromkeys(number, p.marker)  # type: ignore[union-attr]
         rows.append({
             "school": school, "e": e, "published": p.published if p else "",
             "flag": FLAG_LABELS[j["flag"]] if j else "..", "code": j["flag"] if j else "..",
             "highlight": bool(area) and school.area == area, **number,
-            **{f: display.result_number(j[f], outcome) if j else ".." for f in ("lower", "upper")},
+            **{f: display.result_number(j[f], outcome, difference=True) if j else ".." for f in ("lower", "upper")},
             "sort": j["shrunken"] if j else float("-inf"),
         })
         if j:

@@ -72,7 +72,7 @@ def _results(school: Any, published: dict[tuple[str, str], PublishedStatistic]) 
     for r in ResultEstimate.objects.filter(school=school).order_by("-year", "outcome"):
         p = published.get((PUBLISHED_OF[r.outcome], period_of(r.year)))
         hidden = r.suppressed or (p is not None and p.marker in (".", ".."))
-        shown = {f: display.result_number(getattr(r, f), r.outcome, suppressed=r.suppressed) for f in ("actual", "expected", "value_added", "lower", "upper")}
+        shown = {f: display.result_number(getattr(r, f), r.outcome, suppressed=r.suppressed, difference=f in display.DIFFERENCES) for f in ("actual", "expected", "shrunken", "lower", "upper")}
         if hidden and not r.suppressed:
             shown = dict.fromkeys(shown, p.marker if p else display.SUPPRESSED)
         rows.append({"r": r, "outcome": OUTCOME_LABELS.get(r.outcome, r.outcome), "published": p.published if p else "", "hidden": hidden, "flag": "" if hidden else r.flag, **shown})
@@ -91,7 +91,7 @@ def school_detail(request: HttpRequest, code: str) -> HttpResponse:
     genders = {"female": gettext("Flickor"), "male": gettext("Pojkar")}
     by_gender = [
         {"r": r, "outcome": OUTCOME_LABELS.get(r.outcome, r.outcome), "gender": genders.get(r.gender, r.gender),
-         **{f: display.result_number(getattr(r, f), r.outcome, suppressed=r.suppressed) for f in ("actual", "expected", "value_added")}}
+         **{f: display.result_number(getattr(r, f), r.outcome, suppressed=r.suppressed, difference=f in display.DIFFERENCES) for f in ("actual", "expected", "value_added")}}
         for r in ResultByGender.objects.filter(school=school).order_by("-year", "outcome", "gender")
     ]
     return render(
