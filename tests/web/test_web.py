@@ -192,3 +192,11 @@ def test_the_reconciliation_page_tells_pots_from_budgets_and_fixed_grants(login,
     assert "fast bidrag (namngivna skolor)" in page and "prognosavvikelse" in page
     profile = page.split(">Profilbidrag</th>")[1].split("</tr>")[0]
     assert "fast bidrag" in profile and "budget (per elev)" not in profile
+
+
+def test_every_role_lands_on_a_page_it_may_see_after_logging_in(client, db):
+    """The committee once landed on a 403 (the school list) right after logging in."""
+    for username, start in (("namnd", "allocation:overview"), ("rektor", "schools:list"), ("ekonom", "schools:list")):
+        client.logout()
+        page = client.post(reverse("login"), {"username": username, "password": "demo"}, follow=True)
+        assert page.status_code == 200 and page.redirect_chain[-1][0] == reverse(start), (username, page.redirect_chain)

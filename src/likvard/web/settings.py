@@ -166,7 +166,7 @@ AXES_VERBOSE = False
 #: proxy: 1). 0 = the connection's own address, which a client cannot forge.
 PROXY_COUNT = env_int("LIKVARD_PROXY_COUNT", 0)
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "schools:list"
+LOGIN_REDIRECT_URL = "home"  # each role to its own start page (accounts.views.home)
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "sv"

@@ -113,7 +113,7 @@ def create_scenario(actor: Any, name: str, year: int) -> Scenario:
         new_id = base.id.replace(str(base.year), str(year)) if str(base.year) in base.id else f"{base.id}-{year}"
         overrides = [f"model.year={year}", f"model.id={new_id}"]
     scenario = Scenario.objects.create(name=name, year=year, overrides=overrides, created_by=actor)
-    record(actor, "create_scenario", f"scenario {scenario.pk}", after={"name": name, "year": year})
+    record(actor, "create_scenario", f"scenario «{scenario.name}»", after={"name": name, "year": year})
     return scenario
 
 
@@ -152,7 +152,7 @@ def set_model_values(actor: Any, scenario: Scenario, changes: dict[str, str]) ->
     scenario.overrides = overrides
     scenario.save(update_fields=["overrides"])
     for key, value in changes.items():
-        record(actor, "set_value", f"scenario {scenario.pk}: {key}", before={"value": current_value(before_model, key)}, after={"value": value})
+        record(actor, "set_value", f"scenario «{scenario.name}»: {key}", before={"value": current_value(before_model, key)}, after={"value": value})
 
 
 @transaction.atomic
@@ -171,5 +171,5 @@ def run_scenario(actor: Any, scenario: Scenario) -> AllocationRun:
     extra = {k: data[k] for k in ("baseline", "components_diff", "winners", "losers")}
     extra["data_source"] = comparison.after.source
     run = _store(actor, "comparison", year, comparison.after, index, chosen, pupils, stored_fit, scenario, extra, diffs)
-    record(actor, "run_scenario", f"scenario {scenario.pk}", after={"run": run.pk, "overrides": scenario.overrides})
+    record(actor, "run_scenario", f"scenario «{scenario.name}»", after={"run": run.pk, "overrides": scenario.overrides})
     return run

@@ -131,7 +131,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             groups = allocations.values(field).annotate(total=Sum("total_ore"), pupils=Sum("pupils"), schools=Count("id")).order_by(field)
             rows[key] = [
                 {
-                    "name": (operators.get(g[field], g[field]) if key == "operator" else g[field]) or "–",
+                    "name": (operators.get(g[field], g[field]) if key == "operator" else g[field]) or gettext("utan område"),
                     "schools": g["schools"],
                     "pupils": g["pupils"],
                     "total": display.money(g["total"]),
@@ -214,7 +214,7 @@ def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
     if not may_view_models(request.user):
         deny(request, "scenario")
     scenario = get_object_or_404(Scenario, pk=scenario_id)
-    error = error_key = notice = ""
+    error = error_key = notice = detail = ""
     posted: dict[str, str] = {}
     if request.method == "POST":
         if not may_run(request.user):
@@ -236,7 +236,7 @@ def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
                 actions.set_model_values(request.user, scenario, {request.POST.get("key", ""): request.POST.get("value", "")})
                 return redirect("allocation:scenario", scenario_id=scenario.pk)
         except ModelError as exc:
-            error = str(exc)
+            error, detail = str(exc), exc.detail
             if action == "amounts":
                 error_key = ".".join(p for p in (exc.component, exc.key.replace("[", ".").replace("]", "")) if p)
         except (AllocationError, WorkflowError) as exc:
@@ -254,6 +254,9 @@ def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
         }
         for g in editable_amounts(model)
     ]
+    named = next((f"{g['group'].label}, {x['f'].label}" for g in groups for x in g["fields"] if x["invalid"]), "")
+    if named:  # the form's own words, not the model file's name and keys
+        error = f"{named}: {detail}"
     return render(
         request,
         "allocation/scenario.html",
