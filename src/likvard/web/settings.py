@@ -96,6 +96,7 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 
 MIDDLEWARE = [
+    "likvard.web.errors.RequestIdMiddleware",  # first: every log line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "likvard.web.security.UploadLimitMiddleware",
     "likvard.web.security.ContentSecurityPolicyMiddleware",
@@ -207,9 +208,17 @@ if not DEBUG and not DEMO:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+#: Every server error is logged with its traceback and the request's id (likvard.web.errors),
+#: on the console — the development server's and gunicorn's output alike.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"likvard.security": {"handlers": ["console"], "level": "INFO"}, "axes": {"handlers": ["console"], "level": "ERROR", "propagate": False}},
+    "filters": {"request_id": {"()": "likvard.web.errors.RequestIdFilter"}},
+    "formatters": {"with_id": {"format": "%(asctime)s %(levelname)s [request %(request_id)s] %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "with_id"}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "likvard": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "axes": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

@@ -15,3 +15,5 @@ urlpatterns = [
     path("logg/", include("likvard.web.audit.urls")),
     path("api/v1/", api.urls),
 ]
+
+handler500 = "likvard.web.errors.server_error"
