@@ -25,6 +25,7 @@ __all__ = ["cache_path", "demo_inputs", "is_cached"]
 _TABLES = ("pupils", "schools", "index", "decisions", "rsu_groups")
 
 
+@lru_cache(maxsize=1)
 def _version() -> str:
     """A hash of what the demo is made from: the generator's modules and its fixture files."""
     import likvard.data.demo as demo
