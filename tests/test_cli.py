@@ -91,3 +91,19 @@ def test_a_missing_data_directory_is_one_problem_in_one_language(tmp_path, monke
     monkeypatch.setenv("LIKVARD_LANG", "en")
     result = runner.invoke(app, ["allocate", "--data", str(tmp_path / "nosuch"), "--model", str(MODEL)])
     assert result.exit_code == 2 and "1 problem in the input" in result.output and "1 problems" not in result.output
+
+
+def test_every_commands_help_is_in_the_locales_language():
+    import os
+    import subprocess
+    import sys
+
+    def summaries(lang):
+        env = {**os.environ, "LIKVARD_LANG": lang}
+        out = subprocess.run([sys.executable, "-m", "likvard.cli", "--help"], env=env, capture_output=True, text=True, check=True).stdout
+        lines = out.split("Commands:")[1].splitlines()
+        return {line.split()[0]: " ".join(line.split()[1:]) for line in lines if line[:2] == "  " and line[2:3].strip()}
+
+    sv, en = summaries("sv"), summaries("en")
+    assert sv.keys() == en.keys() and len(sv) == 11
+    assert all(sv[name] != en[name] for name in sv), {n: (sv[n], en[n]) for n in sv if sv[n] == en[n]}

@@ -330,7 +330,9 @@ def _write_charts(table: pl.DataFrame, schools: pl.DataFrame, out: Path, area: s
 
 
 def register(app: typer.Typer) -> None:
-    """Add the statistics commands to the main ``likvard`` app."""
-    app.command("valueadded")(valueadded)
-    app.command("index")(index)
-    app.command("expected")(expected)
+    """Add the statistics commands to the main ``likvard`` app, their help in the locale's language."""
+    from .common import t
+
+    app.command("valueadded", help=t("Anpassa en modell med slumpmässigt intercept (förädlingsvärde) till valfri CSV på elevnivå.", "Fit a random-intercept model (value added) to any pupil-level CSV."))(valueadded)
+    app.command("index", help=t("Socioekonomiskt index per skola: skattat på referensårskullar, index, glidande medelvärde, kvartil.", "Socioeconomic index per school: fit on reference cohorts, index, moving average, quartile."))(index)
+    app.command("expected", help=t("Förväntade resultat och förädlingsvärde per skola (meritvärde och behörighet).", "Expected results and value added per school (merit value and eligibility)."))(expected)

@@ -149,10 +149,10 @@ def token(
         raise typer.Exit(2) from None
 
 
-user_app = typer.Typer(help=t("Användare och roller.", "Users and roles."), no_args_is_help=True)
+user_app = typer.Typer(help=t("Användare och roller.", "Users and roles."), no_args_is_help=True, rich_markup_mode=None)
 
 
-@user_app.command("add")
+@user_app.command("add", help=t("Skapa en användare med en roll (lösenord från LIKVARD_PASSWORD eller en fråga).", "Create a user with a role (password from LIKVARD_PASSWORD or a prompt)."))
 def user_add(
     username: Annotated[str, typer.Argument(help=t("Användarnamn.", "User name."))],
     role: Annotated[str, typer.Option("--role", help="controller, analyst, area_chief, principal, committee, admin")],
@@ -254,8 +254,9 @@ def run_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
-    app.command("token")(token)
-    app.command("import")(import_cmd)
-    app.command("run")(run_cmd)
+    """The commands, with their help in the locale's language (the docstrings are Swedish)."""
+    app.command("serve", help=t("Migrera databasen, (med --demo) ladda demokommunen och starta webbservern.", "Migrate the database, (with --demo) load the demo municipality, and start the web server."))(serve)
+    app.command("token", help=t("Skapa, lista eller återkalla personliga API-nycklar (en ny visas en gång; bara dess hash sparas).", "Issue, list or revoke personal API tokens (a new one is shown once; only its hash is stored)."))(token)
+    app.command("import", help=t("Importera data till databasen: allt kontrolleras först, allt eller inget.", "Import data into the database: everything is checked first, all or nothing."))(import_cmd)
+    app.command("run", help=t("Kör årets resursfördelning på de importerade uppgifterna och spara körningen.", "Run the year's allocation on the imported data and store the run."))(run_cmd)
     app.add_typer(user_app, name="user")
