@@ -88,8 +88,6 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help=t("Ändra en mod
 def print_summary(data: dict[str, Any]) -> None:
     """The run's reconciliation: pots and transfers must be exact to the öre; a budget's
     difference is a forecast gap (issue 8, item 12)."""
-    from likvard.exports.xlsx import pot_kind
-
     model = data["model"]
     typer.echo(f"{model['name']} — {t('år', 'year')} {model['year']} ({model['id']})")
     if data.get("data_source"):
@@ -97,14 +95,13 @@ def print_summary(data: dict[str, Any]) -> None:
     if model.get("illustrative_components"):
         typer.echo(t("Exempelvärden (saknas i källorna): ", "Illustrative amounts (not in the sources): ") + ", ".join(model["illustrative_components"]))
     typer.echo("")
-    components = {c["id"]: c for c in data.get("components", [])}
     words = {"pot": t("pott", "pot"), "budget": t("budget", "budget"), "transfer": t("överföring", "transfer"), "fixed_grant": t("fast bidrag", "fixed grant")}
     typer.echo(f"{t('Pott', 'Pot'):<52} {t('Typ', 'Kind'):<12} {t('Belopp', 'Amount'):>20} {t('Fördelat', 'Distributed'):>20} {t('Skillnad', 'Difference'):>16}")
     for p in data["pots"]:
-        kind = words.get(pot_kind(p, components), p["kind"])
+        kind = words.get(p["kind"], p["kind"])
         typer.echo(f"{p['label'][:52]:<52} {kind:<12} {format_ore(p['amount_ore']):>20} {format_ore(p['distributed_ore']):>20} {format_ore(p['difference_ore']):>16}")
-    exact = [p for p in data["pots"] if pot_kind(p, components) in ("pot", "transfer")]
-    gap = sum(p["difference_ore"] for p in data["pots"] if pot_kind(p, components) == "budget")
+    exact = [p for p in data["pots"] if p["kind"] in ("pot", "transfer")]
+    gap = sum(p["difference_ore"] for p in data["pots"] if p["kind"] == "budget")
     typer.echo("")
     typer.echo(f"{t('Skolor', 'Schools')}: {len(data['schools'])}; {t('summa', 'total')} {format_ore(data['total_ore'])}")
     if all(p["difference_ore"] == 0 for p in exact):

@@ -173,7 +173,7 @@ def _write(wb: xlsxwriter.Workbook, data: dict[str, Any]) -> None:
     ws.ws.freeze_panes(6, 2)
     ws.ws.autofilter(5, 0, 5 + len(data["schools"]), len(headers) - 1)
 
-    _reconciliation(wb, data, components, head, money, money_bold, bold, wrap, top)
+    _reconciliation(wb, data, head, money, money_bold, bold, wrap, top)
 
     for s in data["schools"]:
         sheet = _Sheet(wb.add_worksheet(s["school_unit_code"][:31]))
@@ -209,18 +209,10 @@ def _write(wb: xlsxwriter.Workbook, data: dict[str, Any]) -> None:
         sheet.ws.freeze_panes(4, 0)
 
 
-def pot_kind(pot: dict[str, Any], components: dict[str, dict[str, Any]]) -> str:
-    """A reconciliation row's kind: "pot", "budget", "transfer" or "fixed_grant" (a budget
-    whose component pays fixed amounts to named schools, e.g. profile grants)."""
-    if pot["kind"] == "budget" and components.get(pot["component"], {}).get("kind") == "fixed_grant":
-        return "fixed_grant"
-    return str(pot["kind"])
-
-
-def reconciliation_summary(pots: list[dict[str, Any]], components: dict[str, dict[str, Any]]) -> list[tuple[str, int]]:
+def reconciliation_summary(pots: list[dict[str, Any]]) -> list[tuple[str, int]]:
     """The reconciliation's verdict in words, each line with the difference it speaks of (öre):
     pots and transfers (must be exact), budgets (forecast gap) and fixed grants if any."""
-    exact = [p for p in pots if pot_kind(p, components) in ("pot", "transfer")]
+    exact = [p for p in pots if p["kind"] in ("pot", "transfer")]
     off = [p for p in exact if p["difference_ore"] != 0]
     off_ore = sum(p["difference_ore"] for p in off)
     if not off:
@@ -228,7 +220,7 @@ def reconciliation_summary(pots: list[dict[str, Any]], components: dict[str, dic
     else:
         names = "; ".join(p["label"] for p in off)
         lines = [(f"Potter och överföringar: {len(off)} av {len(exact)} stämmer inte på öret, sammanlagd skillnad {format_ore(off_ore)} ({names}).", off_ore)]
-    budgets = [p for p in pots if pot_kind(p, components) == "budget"]
+    budgets = [p for p in pots if p["kind"] == "budget"]
     gap = sum(p["difference_ore"] for p in budgets)
     lines.append(
         (
@@ -236,7 +228,7 @@ def reconciliation_summary(pots: list[dict[str, Any]], components: dict[str, dic
             gap,
         )
     )
-    grants = [p for p in pots if pot_kind(p, components) == "fixed_grant"]
+    grants = [p for p in pots if p["kind"] == "fixed_grant"]
     if grants:
         left = sum(p["difference_ore"] for p in grants)
         lines.append((f"Fasta bidrag ({len(grants)}): skillnad mellan beslutade och utbetalda bidrag {format_ore(left)}.", left))
@@ -246,7 +238,6 @@ def reconciliation_summary(pots: list[dict[str, Any]], components: dict[str, dic
 def _reconciliation(
     wb: xlsxwriter.Workbook,
     data: dict[str, Any],
-    components: dict[str, dict[str, Any]],
     head: Format,
     money: Format,
     money_bold: Format,
@@ -257,7 +248,7 @@ def _reconciliation(
     wp = _Sheet(wb.add_worksheet("Avstämning"))
     wp.header(0, ["Pott", "Komponent", "Typ", "Belopp (kr)", "Fördelat (kr)", "Skillnad (kr)", "Anmärkning"], head)
     for r, p in enumerate(data["pots"], start=1):
-        kind = pot_kind(p, components)
+        kind = p["kind"]
         wp.text(r, 0, p["label"], top)
         wp.text(r, 1, p["component"], top)
         wp.text(r, 2, KINDS.get(kind, kind), wrap)
@@ -266,7 +257,7 @@ def _reconciliation(
         wp.number(r, 5, _kr(p["difference_ore"]), money, MONEY)
         wp.text(r, 6, p.get("note") or "", wrap)
     row = len(data["pots"]) + 2
-    for text, ore in reconciliation_summary(data["pots"], components):
+    for text, ore in reconciliation_summary(data["pots"]):
         wp.text(row, 0, text, bold, fit=False)
         wp.number(row, 5, _kr(ore), money_bold, MONEY)
         row += 1

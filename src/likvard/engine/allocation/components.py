@@ -49,7 +49,7 @@ class PotCheck:
     label: str
     amount_ore: int
     distributed_ore: int
-    kind: str  # "pot" (must be exact), "budget" (planned, paid by rate), "transfer" (sums to 0)
+    kind: str  # "pot" (must be exact), "budget" (planned, paid by rate), "fixed_grant" (a budget of named grants), "transfer" (sums to 0)
     component: str
     note: str = ""
 
@@ -797,8 +797,9 @@ def _budget_check(c: Component, lines: pl.DataFrame) -> tuple[PotCheck, ...]:
     if c.budget_ore is None:
         return ()
     paid = int(lines["amount_ore"].sum()) if lines.height else 0
-    note = "budget för fasta bidrag till namngivna skolor" if c.kind == "fixed_grant" else "budget; utbetalas per elev eller beslut"
-    return (PotCheck(c.id, c.label, c.budget_ore, paid, "budget", c.id, note),)
+    if c.kind == "fixed_grant":
+        return (PotCheck(c.id, c.label, c.budget_ore, paid, "fixed_grant", c.id, "budget för fasta bidrag till namngivna skolor"),)
+    return (PotCheck(c.id, c.label, c.budget_ore, paid, "budget", c.id, "budget; utbetalas per elev eller beslut"),)
 
 
 REGISTRY: dict[str, Compute] = {

@@ -148,11 +148,8 @@ def reconciliation(request: HttpRequest, run_id: int) -> HttpResponse:
     if not may_see_aggregates(request.user):
         deny(request, "reconciliation")
     run = _visible_run(request, run_id)
-    from likvard.exports.xlsx import pot_kind
-
-    components = {c["id"]: c for c in run.summary.get("components", [])}
     pots = [
-        dict(p, kind=pot_kind(p, components), amount=display.money(p["amount_ore"]), distributed=display.money(p["distributed_ore"]), difference=display.money(p["difference_ore"]))
+        dict(p, amount=display.money(p["amount_ore"]), distributed=display.money(p["distributed_ore"]), difference=display.money(p["difference_ore"]))
         for p in reading.pot_dicts(run)
     ]
     gap = sum(p["difference_ore"] for p in pots if p["kind"] == "budget")
