@@ -84,21 +84,25 @@ def _clear_numbers_in_database(since_snapshot: int) -> dict[str, int]:
 
 
 def _clear_numbers_in_files(directories, since: float, skip) -> dict[str, int]:
+    """Files written since ``since``. Other processes (a test server loading the demo) create
+    and remove directories here while we walk: a directory that vanishes is skipped, not an
+    error (os.walk ignores it; pathlib's rglob raises)."""
+    import os
     from pathlib import Path
 
     from likvard.data.personal_identity import count_identity_numbers
 
     found = {}
-    for directory in directories:
-        for path in Path(directory).rglob("*"):
-            try:
-                if not path.is_file() or path.stat().st_mtime < since or any(path.is_relative_to(s) for s in skip):
-                    continue
-                n = count_identity_numbers(path.read_bytes())
-            except OSError:
+    paths = (Path(root) / name for directory in directories for root, _, names in os.walk(directory) for name in names)
+    for path in paths:
+        try:
+            if not path.is_file() or path.stat().st_mtime < since or any(path.is_relative_to(s) for s in skip):
                 continue
-            if n:
-                found[str(path)] = n
+            n = count_identity_numbers(path.read_bytes())
+        except OSError:
+            continue
+        if n:
+            found[str(path)] = n
     return found
 
 
