@@ -107,3 +107,20 @@ def test_every_commands_help_is_in_the_locales_language():
     sv, en = summaries("sv"), summaries("en")
     assert sv.keys() == en.keys() and len(sv) == 11
     assert all(sv[name] != en[name] for name in sv), {n: (sv[n], en[n]) for n in sv if sv[n] == en[n]}
+
+
+def test_the_statistics_commands_options_are_explained_in_the_locales_language():
+    import os
+    import subprocess
+    import sys
+
+    def options(lang, command):
+        env = {**os.environ, "LIKVARD_LANG": lang}
+        out = subprocess.run([sys.executable, "-m", "likvard.cli", command, "--help"], env=env, capture_output=True, text=True, check=True).stdout
+        return " ".join(out.split("Options:")[1].split())
+
+    for command in ("valueadded", "index", "expected"):
+        sv, en = options("sv", command), options("en", command)
+        assert sv != en
+    assert "använd demokommunen" in options("sv", "expected") and "use the demo municipality" in options("en", "expected")
+    assert "kan upprepas" in options("sv", "valueadded") and "write results as JSON" not in options("sv", "valueadded")

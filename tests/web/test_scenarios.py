@@ -18,6 +18,27 @@ def test_the_controllers_scenario_run_moves_money_and_sums_to_zero_per_pot(db):
     assert data["winners"] and data["losers"]
 
 
+def test_the_comparison_shows_before_after_and_why_in_words(login, db):
+    import html
+    import re
+
+    from likvard.money import parse_money
+
+    run = AllocationRun.objects.filter(kind="comparison").first()
+    page = html.unescape(login("controller").get(reverse("allocation:comparison", kwargs={"run_id": run.pk})).content.decode()).replace("\u00a0", " ")
+    assert "Socioekonomisk ersättning, basbelopp per elev: 2 000 kr → <strong>3 000 kr</strong>" in page
+    assert "<th scope=\"col\" class=\"num\">Efter</th>" in page
+    rows = re.findall(r'<td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td>(.*?)</td></tr>', page)
+    assert len(rows) > 10
+    for before, after, diff, why in rows:
+        def ore(text: str) -> int:
+            return parse_money(text.replace("\u2212", "-").lstrip("+"))
+
+        assert ore(after) == ore(before) + ore(diff)
+        assert "Socioekonomisk ersättning" in why and "eftersom basbelopp per elev ändrades från 2 000 kr till 3 000 kr" in why
+        assert diff.startswith(("+", "\u2212"))
+
+
 def test_a_bad_value_shows_the_cli_message_and_changes_nothing(login, db):
     scenario = Scenario.objects.first()
     before = list(scenario.overrides)
@@ -96,6 +117,10 @@ def test_the_amounts_form_lists_every_component_with_its_source_and_saves_change
     assert AuditEntry.objects.count() == audit_before + 2
     page = client.get(url).content.decode()
     assert _amount_form(page)["amount:mother_tongue.amount"] == "12 000 kr" and "ändrat" in page
+    confirmation = page.split('<div class="messages" role="status">')[1].split("</div>")[0]
+    assert "Sparat 2 belopp:" in confirmation and "Modersmålsersättning, belopp 12 000 kr" in confirmation
+    assert "mother_tongue" not in confirmation  # the form's words, not the model file's keys
+    assert '<div class="messages"' not in client.get(url).content.decode()  # shown once
 
 
 def test_one_bad_amount_saves_none_and_marks_the_field(login, db):
@@ -111,7 +136,8 @@ def test_one_bad_amount_saves_none_and_marks_the_field(login, db):
     assert page.status_code == 200 and 'role="alert"' in text and "socioeconomic" in text
     alert = text.split('id="amounts-error">')[1].split("</p>")[0]
     assert "Socioekonomisk ersättning, Basbelopp per elev:" in alert and ".toml" not in alert  # the form's words
-    assert 'id="f-socioeconomic-base_amount" name="amount:socioeconomic.base_amount" value="−5 kr" inputmode="decimal" autocomplete="off" aria-invalid="true"' in text
+    assert 'id="f-socioeconomic-base_amount" name="amount:socioeconomic.base_amount" value="−5 kr" inputmode="decimal" autocomplete="off" aria-invalid="true" aria-describedby="amounts-error" autofocus>' in text
+    assert text.count("autofocus") == 1  # the failing field, and only it, takes the focus
     scenario.refresh_from_db()
     assert scenario.overrides == [] and AuditEntry.objects.count() == audit_before
     unchanged = client.post(url, {**_amount_form(client.get(url).content.decode()), "action": "amounts"})

@@ -200,3 +200,44 @@ def test_every_role_lands_on_a_page_it_may_see_after_logging_in(client, db):
         client.logout()
         page = client.post(reverse("login"), {"username": username, "password": "demo"}, follow=True)
         assert page.status_code == 200 and page.redirect_chain[-1][0] == reverse(start), (username, page.redirect_chain)
+
+
+def _options(page: str, select: str) -> list[str]:
+    import re
+
+    block = re.search(rf'<select id="{select}" name="{select}">(.*?)</select>', page, re.S)
+    return [] if block is None else [t for t in re.findall(r"<option[^>]*>([^<]*)</option>", block.group(1)) if t != "Alla"]
+
+
+def test_the_area_chief_is_offered_only_the_filters_of_the_own_area(login, db):
+    from likvard.web.schools.models import School
+
+    own = School.objects.get(school_unit_code=RINKEBYSKOLAN)
+    mine = School.objects.filter(area=own.area)
+    page = login("area_chief").get(reverse("schools:list")).content.decode()
+    assert _options(page, "area") == []  # one area is no choice
+    districts = _options(page, "district")
+    assert districts and set(districts) == set(mine.exclude(district="").values_list("district", flat=True))
+    elsewhere = set(School.objects.exclude(area=own.area).exclude(district="").values_list("district", flat=True)) - set(districts)
+    assert elsewhere and not elsewhere & set(districts)
+    operators = {o for o in mine.values_list("operator", flat=True)}
+    shown = _options(page, "operator")
+    assert len(shown) == len(operators) or (len(operators) == 1 and shown == [])
+    city = login("analyst").get(reverse("schools:list")).content.decode()
+    assert len(_options(city, "area")) > 1 and len(_options(city, "operator")) >= 2
+
+
+def test_a_hidden_group_hides_its_number_of_pupils_too(login, db):
+    import re
+
+    from likvard.web.results.models import ResultEstimate
+
+    row = ResultEstimate.objects.get(school__school_unit_code=RINKEBYSKOLAN, year=2024, outcome="merit_value")
+    row.suppressed, row.pupils = True, 7
+    row.save()
+    page = login("principal").get(reverse("schools:detail", kwargs={"code": RINKEBYSKOLAN})).content.decode()
+    cells = re.search(r"<td>2024</td><th scope=\"row\">Meritvärde</th><td class=\"num\">[^<]*</td><td class=\"num\">([^<]*)</td>", page)
+    assert cells is not None and cells.group(1) == ".."
+    results = login("principal").get(reverse("results:results"), {"year": 2024}).content.decode()
+    pupils = re.search(r"Rinkebyskolan</a></th><td>[^<]*</td>\s*<td class=\"num\">([^<]*)</td>", results)
+    assert pupils is not None and pupils.group(1) == ".."

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import DEFAULT_MODEL, demo_notice
+from .common import DEFAULT_MODEL, demo_notice, t
 
 if TYPE_CHECKING:  # the statistics stack (Polars, SciPy) is imported when a command runs, not for --help
     import polars as pl
@@ -26,7 +26,7 @@ EXIT_USER_ERROR = 2
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"{t('Fel', 'Error')}: {message}", err=True)
     return typer.Exit(EXIT_USER_ERROR)
 
 
@@ -99,9 +99,9 @@ def _where(df: Any, conditions: list[str]) -> Any:
         column, eq, value = condition.partition("=")
         column = column.strip()
         if not eq or not column:
-            raise _fail(f"--where {condition!r}: write it as COLUMN=VALUE, e.g. --where grade=9")
+            raise _fail(f"--where {condition!r}: " + t("skriv det som KOLUMN=VÄRDE, t.ex. --where grade=9", "write it as COLUMN=VALUE, e.g. --where grade=9"))
         if column not in df.columns:
-            raise _fail(f"--where {condition!r}: the file has no column {column!r} (it has: {', '.join(df.columns)})")
+            raise _fail(f"--where {condition!r}: " + t("filen har ingen kolumn {c!r} (den har: {cs})", "the file has no column {c!r} (it has: {cs})").format(c=column, cs=", ".join(df.columns)))
         df = df.filter(pl.col(column) == value.strip())
     return df
 
@@ -116,14 +116,14 @@ def _complete(df: Any, columns: list[str]) -> tuple[Any, int]:
 
 
 def valueadded(
-    csv: Annotated[Path, typer.Option("--csv", help="pupil-level CSV file")],
-    outcome: Annotated[str, typer.Option(help="outcome column, e.g. merit_value")],
-    group: Annotated[str, typer.Option(help="group column, e.g. school_unit_code")],
-    covariates: Annotated[str, typer.Option(help="comma-separated covariate columns; none: the null model, whose ICC says how much of the outcome lies between groups")] = "",
-    where: Annotated[list[str] | None, typer.Option("--where", help="keep only rows where COLUMN=VALUE, e.g. --where grade=9 --where year=2024 (repeatable)")] = None,
-    drop_missing: Annotated[bool, typer.Option("--drop-missing", help="leave out rows lacking a value the model reads (complete cases), and say how many")] = False,
-    ml: Annotated[bool, typer.Option("--ml", help="maximum likelihood instead of REML")] = False,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
+    csv: Annotated[Path, typer.Option("--csv", help=t("CSV-fil på elevnivå", "pupil-level CSV file"))],
+    outcome: Annotated[str, typer.Option(help=t("kolumnen med utfallet, t.ex. merit_value", "outcome column, e.g. merit_value"))],
+    group: Annotated[str, typer.Option(help=t("kolumnen med gruppen, t.ex. school_unit_code", "group column, e.g. school_unit_code"))],
+    covariates: Annotated[str, typer.Option(help=t("kommaseparerade kolumner med förklaringsvariabler; inga: nollmodellen, vars ICC säger hur stor del av utfallet som ligger mellan grupperna", "comma-separated covariate columns; none: the null model, whose ICC says how much of the outcome lies between groups"))] = "",
+    where: Annotated[list[str] | None, typer.Option("--where", help=t("behåll bara rader där KOLUMN=VÄRDE, t.ex. --where grade=9 --where year=2024 (kan upprepas)", "keep only rows where COLUMN=VALUE, e.g. --where grade=9 --where year=2024 (repeatable)"))] = None,
+    drop_missing: Annotated[bool, typer.Option("--drop-missing", help=t("utelämna rader som saknar ett värde modellen läser (fullständiga fall) och säg hur många", "leave out rows lacking a value the model reads (complete cases), and say how many"))] = False,
+    ml: Annotated[bool, typer.Option("--ml", help=t("maximum likelihood i stället för REML", "maximum likelihood instead of REML"))] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help=t("skriv resultatet som JSON", "write results as JSON"))] = None,
 ) -> None:
     """Fit a random-intercept model (value added) to any pupil-level CSV."""
     from likvard.engine.stats import StatsInputError, fit_random_intercept
@@ -135,17 +135,17 @@ def valueadded(
         df, dropped = _complete(df, [outcome, *covs, group]) if drop_missing else (df, 0)
         fit = fit_random_intercept(df, outcome, covs, group, method="ML" if ml else "REML")
     except StatsInputError as err:
-        hint = "" if where else " (a register holds every grade: --where grade=9 keeps the year-9 pupils, who have outcomes)"
-        hint += "" if drop_missing else "; --drop-missing leaves out rows without a value"
+        hint = "" if where else t(" (ett register har alla årskurser: --where grade=9 behåller eleverna i årskurs 9, som har utfall)", " (a register holds every grade: --where grade=9 keeps the year-9 pupils, who have outcomes)")
+        hint += "" if drop_missing else t("; --drop-missing utelämnar rader utan värde", "; --drop-missing leaves out rows without a value")
         raise _fail(_user_error(err, file_rows=True) + hint) from None
-    typer.echo(f"{csv} ({dialect}, {df.height} rows{', where ' + ' and '.join(where) if where else ''})")
+    typer.echo(f"{csv} ({dialect}, {df.height} " + t("rader", "rows") + (", " + t("där", "where") + " " + f" {t('och', 'and')} ".join(where) if where else "") + ")")
     if dropped:
-        typer.echo(f"{dropped} rows left out: they lack {', '.join([outcome, *covs, group])} (complete cases only)")
+        typer.echo(t("{n} rader utelämnade: de saknar {cols} (bara fullständiga fall)", "{n} rows left out: they lack {cols} (complete cases only)").format(n=dropped, cols=", ".join([outcome, *covs, group])))
     typer.echo(fit.summary())
     total = fit.group_variance + fit.residual_variance
-    typer.echo(f"intraclass correlation (ICC): {fit.group_variance / total:.4f}" if total > 0 else "intraclass correlation: undefined")
+    typer.echo(t("intraklasskorrelation (ICC): {icc:.4f}", "intraclass correlation (ICC): {icc:.4f}").format(icc=fit.group_variance / total) if total > 0 else t("intraklasskorrelation: odefinierad", "intraclass correlation: undefined"))
     g = fit.groups
-    typer.echo(f"\ngroup effects (empirical Bayes, {fit.level:.0%} intervals), first 10 of {g.height}:")
+    typer.echo("\n" + t("gruppeffekter (empirisk Bayes, {lvl:.0%} intervall), de första 10 av {n}:", "group effects (empirical Bayes, {lvl:.0%} intervals), first 10 of {n}:").format(lvl=fit.level, n=g.height))
     for row in g.head(10).iter_rows(named=True):
         typer.echo(
             f"  {row['group']:<16} n={row['n']:<6} effect {row['effect']:>10.4f}  "
@@ -153,7 +153,7 @@ def valueadded(
         )
     if json_out is not None:
         _write(json_out, valueadded_json(fit))
-        typer.echo(f"wrote {json_out}")
+        typer.echo(f"{t('skrev', 'wrote')} {json_out}")
 
 
 def valueadded_json(fit: Any) -> dict[str, Any]:
@@ -188,7 +188,7 @@ def valueadded_json(fit: Any) -> dict[str, Any]:
 def _register(demo: bool, data: Path | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pupils and schools of the demo municipality or of a register directory."""
     if demo == (data is not None):
-        raise _fail("give either --demo or --data DIR (a register in the import format, docs/formats.md)")
+        raise _fail(t("ange antingen --demo eller --data KATALOG (ett register i importformatet, docs/formats.md)", "give either --demo or --data DIR (a register in the import format, docs/formats.md)"))
     if data is not None:
         from likvard.data.register import InputError, read_dir
 
@@ -196,7 +196,7 @@ def _register(demo: bool, data: Path | None) -> tuple[pl.DataFrame, pl.DataFrame
             register = read_dir(data)
         except InputError as err:
             shown = "; ".join(str(p) for p in err.problems[:10])
-            raise _fail(f"{len(err.problems)} problems in the input, nothing was computed: {shown}") from None
+            raise _fail(t("{n} fel i indata, inget beräknades: {shown}", "{n} problem{s} in the input, nothing was computed: {shown}").format(n=len(err.problems), s="" if len(err.problems) == 1 else "s", shown=shown)) from None
         return register.pupils, register.schools
     from likvard.workflows import demo_inputs
 
@@ -209,7 +209,7 @@ def _municipality(municipality: str | None, model: Path) -> str:
     """``--municipality`` when given (4 digits), else the model's municipality."""
     if municipality is not None:
         if not (len(municipality) == 4 and municipality.isdigit()):
-            raise _fail(f"--municipality must be a 4-digit municipality code (e.g. 0180, 1480), not {municipality!r}")
+            raise _fail(t("--municipality ska vara en kommunkod med 4 siffror (t.ex. 0180, 1480), inte {m!r}", "--municipality must be a 4-digit municipality code (e.g. 0180, 1480), not {m!r}").format(m=municipality))
         return municipality
     from likvard.engine.allocation import ModelError
     from likvard.workflows import load_model
@@ -229,16 +229,16 @@ def _frame_rows(df: pl.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-DataOption = Annotated[Path | None, typer.Option("--data", help="a register directory in the import format (docs/formats.md)")]
-MunicipalityOption = Annotated[str | None, typer.Option("--municipality", help="home municipality of the index (4 digits; default: the model's)")]
-ModelOption = Annotated[Path, typer.Option("--model", help="the allocation model whose municipality is the default")]
+DataOption = Annotated[Path | None, typer.Option("--data", help=t("en katalog med registret i importformatet (docs/formats.md)", "a register directory in the import format (docs/formats.md)"))]
+MunicipalityOption = Annotated[str | None, typer.Option("--municipality", help=t("indexets hemkommun (4 siffror; förval: modellens)", "home municipality of the index (4 digits; default: the model's)"))]
+ModelOption = Annotated[Path, typer.Option("--model", help=t("fördelningsmodellen vars kommun är förvalet", "the allocation model whose municipality is the default"))]
 
 
 def index(
-    demo: Annotated[bool, typer.Option("--demo", help="use the demo municipality")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help=t("använd demokommunen", "use the demo municipality"))] = False,
     data: DataOption = None,
-    year: Annotated[int, typer.Option(help="register year")] = 2024,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
+    year: Annotated[int, typer.Option(help=t("registrets år", "register year"))] = 2024,
+    json_out: Annotated[Path | None, typer.Option("--json", help=t("skriv resultatet som JSON", "write results as JSON"))] = None,
     municipality: MunicipalityOption = None,
     model: ModelOption = Path(DEFAULT_MODEL),
 ) -> None:
@@ -261,18 +261,18 @@ def index(
             "schools": _frame_rows(result.table),
         }
         _write(json_out, payload)
-        typer.echo(f"wrote {json_out}")
+        typer.echo(f"{t('skrev', 'wrote')} {json_out}")
 
 
 def expected(
-    demo: Annotated[bool, typer.Option("--demo", help="use the demo municipality")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help=t("använd demokommunen", "use the demo municipality"))] = False,
     data: DataOption = None,
-    year: Annotated[int, typer.Option(help="register year")] = 2024,
-    adjust: Annotated[str, typer.Option(help="none, bonferroni or holm")] = "none",
-    json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
-    charts: Annotated[Path | None, typer.Option("--charts", help="write the charts as SVG into this directory")] = None,
-    area: Annotated[str | None, typer.Option(help="school area to highlight in the actual-vs-expected charts")] = None,
-    language: Annotated[str, typer.Option(help="language of the charts: sv or en")] = "sv",
+    year: Annotated[int, typer.Option(help=t("registrets år", "register year"))] = 2024,
+    adjust: Annotated[str, typer.Option(help=t("none, bonferroni eller holm (justering för många skolor)", "none, bonferroni or holm"))] = "none",
+    json_out: Annotated[Path | None, typer.Option("--json", help=t("skriv resultatet som JSON", "write results as JSON"))] = None,
+    charts: Annotated[Path | None, typer.Option("--charts", help=t("skriv diagrammen som SVG i den här katalogen", "write the charts as SVG into this directory"))] = None,
+    area: Annotated[str | None, typer.Option(help=t("skolområde att markera i diagrammen faktiskt mot förväntat", "school area to highlight in the actual-vs-expected charts"))] = None,
+    language: Annotated[str, typer.Option(help=t("diagrammens språk: sv eller en", "language of the charts: sv or en"))] = "sv",
     municipality: MunicipalityOption = None,
     model: ModelOption = Path(DEFAULT_MODEL),
 ) -> None:
@@ -281,14 +281,14 @@ def expected(
     from likvard.workflows import WorkflowError, fit_year
 
     if adjust not in ("none", "bonferroni", "holm"):
-        raise _fail(f"--adjust must be none, bonferroni or holm, not {adjust!r}")
+        raise _fail(t("--adjust ska vara none, bonferroni eller holm, inte {a!r}", "--adjust must be none, bonferroni or holm, not {a!r}").format(a=adjust))
     if language not in TEXTS:
-        raise _fail(f"--language must be sv or en, not {language!r}")
+        raise _fail(t("--language ska vara sv eller en, inte {a!r}", "--language must be sv or en, not {a!r}").format(a=language))
     home = _municipality(municipality, model)
     pupils, schools = _register(demo, data)
     if area is not None and area not in set(schools.get_column("area").drop_nulls().to_list()):
         known = ", ".join(sorted(set(schools.get_column("area").drop_nulls().to_list())))
-        raise _fail(f"--area {area!r} is not a school area in the school list (known: {known})")
+        raise _fail(t("--area {a!r} är inget skolområde i skollistan (kända: {k})", "--area {a!r} is not a school area in the school list (known: {k})").format(a=area, k=known))
     try:
         result = fit_year(pupils, year, home, adjust=adjust).expected
     except WorkflowError as err:
@@ -305,10 +305,10 @@ def expected(
             "by_gender": _frame_rows(gender),
         }
         _write(json_out, payload)
-        typer.echo(f"wrote {json_out}")
+        typer.echo(f"{t('skrev', 'wrote')} {json_out}")
     if charts is not None:
         for path in _write_charts(result.table, schools, charts, area, language):
-            typer.echo(f"wrote {path}")
+            typer.echo(f"{t('skrev', 'wrote')} {path}")
 
 
 def _write_charts(table: pl.DataFrame, schools: pl.DataFrame, out: Path, area: str | None, language: str) -> list[Path]:

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from likvard.engine.allocation import AllocationResult
 from likvard.engine.stats import IndexModel
+from likvard.money import MoneyError, format_ore, parse_money
 from likvard.web.audit.actions import record
 from likvard.web.imports import snapshots
 from likvard.web.imports.models import Snapshot
@@ -135,6 +136,37 @@ def current_value(model: Any, key: str) -> Any:
     return None
 
 
+def scenario_changes(base: Any, overrides: list[str]) -> list[dict[str, Any]]:
+    """Each changed amount in the form's words, with the model's value before: what the
+    comparison page says when it explains a school's difference ("grundbeloppet höjdes från
+    3 000 kr till 3 500 kr"). Keys that are not a component's (``model.year``) are left out."""
+    from .amounts import editable_amounts
+
+    fields = {f.key: f.label for g in editable_amounts(base) for f in g.fields}
+    components = {c.id for c in base.components}
+    changes = []
+    for override in overrides:
+        key, _, value = override.partition("=")
+        component = key.split(".", 1)[0]
+        if component not in components:
+            continue
+        label = fields.get(key, key.split(".", 1)[-1])
+        before = current_value(base, key)
+        changes.append({"key": key, "component": component, "label": label, "before": _as_shown(before), "after": _as_shown(value)})
+    return changes
+
+
+def _as_shown(value: Any) -> str:
+    """An amount in the statement's notation (``3000`` → ``3 000 kr``); shares and other
+    values as written."""
+    if value is None:
+        return ""
+    try:
+        return format_ore(parse_money(str(value)))
+    except MoneyError:
+        return str(value)
+
+
 def model_of(scenario: Scenario) -> Any:
     """The base model with the scenario's overrides, validated as the CLI validates them."""
     return scenario_model(settings.MODEL_DIR, scenario.overrides)
@@ -170,6 +202,7 @@ def run_scenario(actor: Any, scenario: Scenario) -> AllocationRun:
     diffs = {s["school_unit_code"]: s for s in data["schools"]}
     extra = {k: data[k] for k in ("baseline", "components_diff", "winners", "losers")}
     extra["data_source"] = comparison.after.source
+    extra["changes"] = scenario_changes(base, scenario.overrides)
     run = _store(actor, "comparison", year, comparison.after, index, chosen, pupils, stored_fit, scenario, extra, diffs)
     record(actor, "run_scenario", f"scenario «{scenario.name}»", after={"run": run.pk, "overrides": scenario.overrides})
     return run

@@ -8,10 +8,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language, gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 
 from likvard.engine.allocation import AllocationError, ModelError
 from likvard.web import display
@@ -28,6 +29,7 @@ from likvard.workflows import WorkflowError
 
 from . import actions, reading
 from .amounts import changed_amounts, editable_amounts
+from .comparison import reason_texts, signed_money
 from .models import AllocationRun, Scenario
 
 
@@ -225,12 +227,16 @@ def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
                     notice = gettext("Inga belopp ändrades.")
                 else:
                     actions.set_model_values(request.user, scenario, changes)
+                    labels = {f.key: f"{g.label}, {f.label.lower()}" for g in editable_amounts(actions.model_of(scenario)) for f in g.fields}
+                    messages.success(request, ngettext("Sparat: %(what)s.", "Sparat %(n)d belopp: %(what)s.", len(changes)) % {"n": len(changes), "what": "; ".join(f"{labels.get(k, k)} {v}" for k, v in changes.items())})
                     return redirect("allocation:scenario", scenario_id=scenario.pk)
             elif action == "run":
                 result = actions.run_scenario(request.user, scenario)
                 return redirect("allocation:comparison", run_id=result.pk)
             else:
-                actions.set_model_values(request.user, scenario, {request.POST.get("key", ""): request.POST.get("value", "")})
+                key, value = request.POST.get("key", "").strip(), request.POST.get("value", "").strip()
+                actions.set_model_values(request.user, scenario, {key: value})
+                messages.success(request, gettext("Sparat: %(key)s = %(value)s.") % {"key": key, "value": value})
                 return redirect("allocation:scenario", scenario_id=scenario.pk)
         except ModelError as exc:
             error, detail = str(exc), exc.detail
@@ -263,7 +269,9 @@ def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
             "error": error,
             "notice": notice,
             "groups": groups,
-            "amounts_error": bool(posted) and bool(error),
+            "amounts_error": bool(error) and request.POST.get("action") == "amounts",
+            "key_error": bool(error) and request.POST.get("action") == "set",
+            "run_error": bool(error) and request.POST.get("action") == "run",
             "error_field": next((x["id"] for g in groups for x in g["fields"] if x["invalid"]), ""),
             "key": request.POST.get("key", "socioeconomic.base_amount"),
             "value": request.POST.get("value", ""),
@@ -280,10 +288,16 @@ def comparison(request: HttpRequest, run_id: int) -> HttpResponse:
         deny(request, "comparison")
     run = get_object_or_404(AllocationRun, pk=run_id, kind="comparison")
     labels = {c["id"]: c["label"] for c in run.summary.get("components", [])}
+    changes = [dict(c, component_label=labels.get(c["component"], c["component"])) for c in run.summary.get("changes", [])]
     rows = []
     for a in run.schools.select_related("school").exclude(diff_total_ore=0).exclude(diff_total_ore__isnull=True):
-        reasons = [f"{labels.get(k, k)} {display.money(v)}" for k, v in sorted(a.diff_ore.items(), key=lambda kv: -abs(kv[1]))]
-        rows.append({"code": a.school.school_unit_code, "name": a.school.name, "index": a.index, "before": display.money(a.before_total_ore or 0), "diff": display.money(a.diff_total_ore), "diff_ore": a.diff_total_ore, "reasons": "; ".join(reasons)})
+        before = a.before_total_ore or 0
+        rows.append({
+            "code": a.school.school_unit_code, "name": a.school.name, "index": a.index,
+            "before": display.money(before), "after": display.money(before + a.diff_total_ore),
+            "diff": signed_money(a.diff_total_ore), "diff_ore": a.diff_total_ore,
+            "reasons": reason_texts(a.diff_ore, labels, changes),
+        })
     rows.sort(key=lambda r: (-r["diff_ore"], r["code"]))
     touched = {k for a in run.schools.all() for k, v in a.diff_ore.items() if v}
     per_component = [
@@ -311,5 +325,5 @@ def comparison(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(
         request,
         "allocation/comparison.html",
-        {"chart": chart, "run": run, "rows": rows, "winners": len(run.summary.get("winners", [])), "losers": len(run.summary.get("losers", [])), "per_component": per_component, "overrides": run.overrides},
+        {"chart": chart, "run": run, "rows": rows, "changes": changes, "winners": len(run.summary.get("winners", [])), "losers": len(run.summary.get("losers", [])), "per_component": per_component, "overrides": run.overrides},
     )

@@ -83,6 +83,9 @@ def results(request: HttpRequest) -> HttpResponse:
             number = dict.fromkeys(number, p.marker)  # type: ignore[union-attr]
         rows.append({
             "school": school, "e": e, "published": p.published if p else "",
+            # A group Skolverket hides (..), or one under ten pupils, hides its size too: the
+            # count of a small group is itself what the suppression protects.
+            "pupils": display.SUPPRESSED if e.suppressed or (p is not None and p.marker == "..") else e.pupils,
             "flag": FLAG_LABELS[j["flag"]] if j else "..", "code": j["flag"] if j else "..",
             "highlight": bool(area) and school.area == area, **number,
             **{f: display.result_number(j[f], outcome, difference=True) if j else ".." for f in ("lower", "upper")},

@@ -48,6 +48,11 @@ def school_list(request: HttpRequest) -> HttpResponse:
         if quartile and str(f.need_quartile if f else "") != quartile:
             continue
         rows.append({"school": school, "pupils": f.pupils if f else None, "total": display.money(f.total_ore) if f else "", "quartile": f.need_quartile if f else None})
+    # Filters offer only what the user's own schools have: an area chief sees their area's
+    # districts and operators, not the city's, and a choice of one is no choice (issue 8, 19).
+    present = set(visible.values_list("operator", flat=True))
+    own = set(visible.values_list("pk", flat=True))
+    quartiles = sorted({str(f.need_quartile) for f in facts.values() if f.need_quartile and f.school_id in own})
     return render(
         request,
         "schools/list.html",
@@ -56,7 +61,8 @@ def school_list(request: HttpRequest) -> HttpResponse:
             "q": q,
             "districts": sorted({d for d in visible.values_list("district", flat=True) if d}),
             "areas": sorted({a for a in visible.values_list("area", flat=True) if a}),
-            "operators": OPERATORS,
+            "operators": [(value, label) for value, label in OPERATORS if value in present],
+            "quartiles": quartiles,
             "selected": {k: request.GET.get(k, "") for k in ("district", "area", "operator", "quartile")},
             "run": run,
             "labels": display.words(run),
@@ -75,7 +81,8 @@ def _results(school: Any, published: dict[tuple[str, str], PublishedStatistic]) 
         shown = {f: display.result_number(getattr(r, f), r.outcome, suppressed=r.suppressed, difference=f in display.DIFFERENCES) for f in ("actual", "expected", "shrunken", "lower", "upper")}
         if hidden and not r.suppressed:
             shown = dict.fromkeys(shown, p.marker if p else display.SUPPRESSED)
-        rows.append({"r": r, "outcome": OUTCOME_LABELS.get(r.outcome, r.outcome), "published": p.published if p else "", "hidden": hidden, "flag": "" if hidden else r.flag, **shown})
+        small = r.suppressed or (p is not None and p.marker == "..")  # the size of a hidden group is hidden too
+        rows.append({"r": r, "outcome": OUTCOME_LABELS.get(r.outcome, r.outcome), "published": p.published if p else "", "hidden": hidden, "flag": "" if hidden else r.flag, "pupils": display.SUPPRESSED if small else r.pupils, **shown})
     return rows
 
 
