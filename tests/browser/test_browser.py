@@ -87,6 +87,11 @@ def test_the_principal_sees_only_rinkebyskolan_and_gets_404_elsewhere(server, br
     assert page.get_by_role("heading", level=1).inner_text().startswith("Resursfördelning 2024: Rinkebyskolan")
     assert page.get_by_text("basbelopp").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "statement-rinkebyskolan.png"), full_page=True)
+    page.goto(server + "/resultat/")
+    page.wait_for_selector("#caterpillar svg .mark-rule, #caterpillar svg .mark-symbol", timeout=20_000)
+    chart = page.locator("#caterpillar svg").bounding_box()
+    assert chart is not None and 40 <= chart["height"] <= 200, chart  # one school: sized to it, no empty band
+    page.screenshot(path=str(ARTIFACTS / "results-principal.png"), full_page=True)
     response = page.goto(server + "/fordelning/skolor/52863414/berakning/2024/")
     assert response.status == 404
     assert "Sidan finns inte" in page.content()
@@ -131,11 +136,16 @@ def test_the_controller_changes_the_base_amount_in_a_scenario_and_compares(serve
     assert "inte ett belopp" in page.get_by_role("alert").inner_text()
     base = page.get_by_role("group", name="Socioekonomisk ersättning", exact=True).get_by_label("Basbelopp per elev")
     assert base.get_attribute("aria-invalid") == "true"
+    # The failing field has the focus and is on screen, though the form is long.
+    assert page.evaluate("document.activeElement.id") == "f-socioeconomic-base_amount"
+    box = base.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 900
     page.screenshot(path=str(ARTIFACTS / "scenario-error.png"), full_page=False)
     base.fill("3 000 kr")
     page.get_by_role("button", name="Spara beloppen").click()
     page.wait_for_load_state("networkidle")
     assert "socioeconomic.base_amount=3 000 kr" in page.content()
+    assert "Sparat: Socioekonomisk ersättning, basbelopp per elev 3 000 kr." in page.get_by_role("status").inner_text()
     page.screenshot(path=str(ARTIFACTS / "scenario.png"), full_page=False)
     page.get_by_role("button", name="Kör och jämför med modellen").click()
     page.wait_for_load_state("networkidle", timeout=120_000)
@@ -144,6 +154,8 @@ def test_the_controller_changes_the_base_amount_in_a_scenario_and_compares(serve
     assert "skolor får mer" in text and "skolor får mindre" in text
     page.wait_for_selector("#chart svg .mark-symbol path", timeout=20_000)  # vega-embed drew the points
     assert page.locator("#chart svg .mark-symbol path").count() > 100
+    assert page.get_by_role("columnheader", name="Efter").is_visible()
+    assert "eftersom basbelopp per elev ändrades från 2\u00a0000\u00a0kr till 3\u00a0000\u00a0kr" in page.locator("tbody").last.inner_text()
     page.screenshot(path=str(ARTIFACTS / "comparison.png"), full_page=False)
     with page.expect_download() as download:
         page.get_by_role("link", name="Ladda ner som Excel").click()

@@ -129,3 +129,58 @@ def test_a_server_killed_mid_import_leaves_no_identity_number_on_disk(tmp_path):
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def _login(url: str, username: str, password: str) -> tuple[urllib.request.OpenerDirector, str]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(url + "/konto/logga-in/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}).encode()
+    opener.open(urllib.request.Request(url + "/konto/logga-in/", form, headers={"Referer": url + "/konto/logga-in/"}))
+    return opener, "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def _files(directory: Path) -> set[str]:
+    return {str(p) for p in directory.rglob("*") if p.is_file()}
+
+
+def test_a_server_killed_mid_download_leaves_no_file_behind(tmp_path):
+    """The run's workbook and a statement PDF, both half sent when the server is killed: the
+    temporary directory holds no file it did not hold before (both are built in memory)."""
+    home, tmp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIKVARD_", "DJANGO_")) and k != "DATABASE_URL"}
+    env.update(LIKVARD_HOME=str(home), TMPDIR=str(tmp), LIKVARD_DEMO="1", LIKVARD_MODEL_DIR=str(Path(__file__).resolve().parents[2] / "models" / "stockholm-2024"))
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "likvard.cli", "serve", "--demo", "--port", str(port)], env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        opener, cookies = _login(url, "ekonom", "demo")
+        runs = opener.open(url + "/fordelning/korningar/").read().decode()
+        workbook = "/fordelning/korningar/{}/excel/".format(re.search(r'href="/fordelning/korningar/(\d+)/avstamning/"', runs).group(1))
+        school = "37416253"  # Rinkebyskolan, in every demo run
+        before = _files(tmp)
+        sockets = []
+        for path in (workbook, f"/fordelning/skolor/{school}/berakning/2024/pdf/"):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.settimeout(120)
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookies}\r\n\r\n".encode())
+            head = s.recv(4096)  # the download has begun
+            assert head.startswith(b"HTTP/1.1 200"), (path, head[:200])
+            sockets.append(s)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        for s in sockets:
+            s.close()
+        assert _files(tmp) - before == set()
+    finally:
+        if server.poll() is None:
+            server.kill()

@@ -136,7 +136,7 @@ def test_one_bad_amount_saves_none_and_marks_the_field(login, db):
     assert page.status_code == 200 and 'role="alert"' in text and "socioeconomic" in text
     alert = text.split('id="amounts-error">')[1].split("</p>")[0]
     assert "Socioekonomisk ersättning, Basbelopp per elev:" in alert and ".toml" not in alert  # the form's words
-    assert 'id="f-socioeconomic-base_amount" name="amount:socioeconomic.base_amount" value="−5 kr" inputmode="decimal" autocomplete="off" aria-invalid="true" aria-describedby="amounts-error" autofocus>' in text
+    assert 'id="f-socioeconomic-base_amount" name="amount:socioeconomic.base_amount" value="−5 kr" inputmode="decimal" autocomplete="off" aria-invalid="true" aria-describedby="f-socioeconomic-base_amount-error" autofocus>' in text
     assert text.count("autofocus") == 1  # the failing field, and only it, takes the focus
     scenario.refresh_from_db()
     assert scenario.overrides == [] and AuditEntry.objects.count() == audit_before
