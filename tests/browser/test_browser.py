@@ -139,7 +139,7 @@ def test_the_controller_changes_the_base_amount_in_a_scenario_and_compares(serve
     # The failing field has the focus and is on screen, though the form is long.
     assert page.evaluate("document.activeElement.id") == "f-socioeconomic-base_amount"
     box = base.bounding_box()
-    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 900
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900
     page.screenshot(path=str(ARTIFACTS / "scenario-error.png"), full_page=False)
     base.fill("3 000 kr")
     page.get_by_role("button", name="Spara beloppen").click()
