@@ -142,3 +142,57 @@ def test_a_malformed_register_exits_2_and_writes_nothing(tmp_path):
     assert result.exit_code == 2
     assert "pupils.csv, rad 4, kolumn grade" in result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def _components(school: dict) -> set[str]:
+    return {ln["component"] for ln in school["lines"]}
+
+
+def test_nothing_is_left_unpaid_in_the_demo(run_json):
+    assert run_json["unallocated"] == []
+
+
+def test_other_municipalities_and_the_state_are_paid_the_schablon_and_nothing_of_the_own_schools(run_json):
+    """Seed 000 L3417–3420: the schablon for pupils in other municipalities' schools; the own
+    schools' share, charges, premiums, Kunskapsbidraget and the socioeconomic money
+    (L3739–3741: own and independent schools) are not theirs."""
+    by_operator: dict[str, list[dict]] = {}
+    for s in run_json["schools"]:
+        by_operator.setdefault(s["operator"], []).append(s)
+    assert len(by_operator["other_municipality"]) >= 2 and len(by_operator["state"]) == 1
+    for s in by_operator["other_municipality"] + by_operator["state"]:
+        assert _components(s) == {"standard_amount"}, (s["name"], _components(s))
+        assert s["municipality_code"] != "0180" or s["operator"] == "state"
+    own = next(s for s in by_operator["municipal"] if "pupil_money_share" in _components(s))
+    assert {"it_charge", "rsu_pool"} <= _components(own)
+
+
+def test_no_upper_secondary_pupil_is_counted_by_both_socioeconomic_pots(run_json):
+    """Seed 000 L3863–3871: independent schools' pupils on a programme of the common price
+    list get the strukturtillägg, the others (IM) the socioeconomic money; own schools only
+    the socioeconomic money. Counted per school from the lines' quantities (pupils)."""
+    import re
+
+    for s in run_json["schools"]:
+        lines = {ln["component"]: ln for ln in s["lines"]}
+        if s["operator"] == "municipal":
+            assert "gy_structural_supplement" not in lines
+        if "gy_socioeconomic" in lines and "gy_structural_supplement" in lines:
+            socio = int(re.match(r"(\d+) elever", lines["gy_socioeconomic"]["explanation"]).group(1))
+            structural = int(re.match(r"(\d+) elever", lines["gy_structural_supplement"]["explanation"]).group(1))
+            gy_pupils = sum(ln["quantity"] for ln in s["lines"] if ln["component"] == "programme_money")
+            assert socio + structural <= gy_pupils
+    school = next(s for s in run_json["schools"] if s["school_unit_code"] == "99122041")
+    structural = next(ln for ln in school["lines"] if ln["component"] == "gy_structural_supplement")
+    assert int(structural["explanation"].split()[0]) > 400  # most of its 493 pupils are on national programmes
+
+
+def test_individual_support_includes_anpassad_grundskola_and_carries_no_vat(run_json):
+    decisions = sum(ln["quantity"] for s in run_json["schools"] for ln in s["lines"] if ln["component"] == "individual_support" and ln["line"] == "granted")
+    assert decisions == 700  # the five on anpassad grundskola pupils are no longer dropped
+    resource = next(s for s in run_json["schools"] if s["school_unit_code"] == "13954336")  # Resursskolan vid Martinskolan
+    vat = next(ln for ln in resource["lines"] if ln["component"] == "vat_compensation")
+    base = sum(ln["amount_ore"] for ln in resource["lines"] if ln["component"] not in ("vat_compensation", "individual_support"))
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    assert vat["amount_ore"] == int((Decimal(base) * Decimal("0.06")).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))

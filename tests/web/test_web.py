@@ -241,3 +241,17 @@ def test_a_hidden_group_hides_its_number_of_pupils_too(login, db):
     results = login("principal").get(reverse("results:results"), {"year": 2024}).content.decode()
     pupils = re.search(r"Rinkebyskolan</a></th><td>[^<]*</td>\s*<td class=\"num\">([^<]*)</td>", results)
     assert pupils is not None and pupils.group(1) == ".."
+
+
+def test_the_reconciliation_says_nothing_is_unpaid_and_lists_what_is(login, db):
+    run = AllocationRun.objects.filter(kind="run").first()
+    page = login("controller").get(reverse("allocation:reconciliation", kwargs={"run_id": run.pk})).content.decode()
+    assert "Allt i indata är betalt av någon komponent" in page and "Obetalt:" not in page
+    run.summary = {**run.summary, "unallocated": [
+        {"kind": "grant", "record": "Hillelskolan", "school_unit_code": "", "count": 1, "reason": "skolregistret har ingen skola med det namnet", "component": "profile_grants"},
+        {"kind": "decision", "record": "p-hemlig-pseudonym", "school_unit_code": RINKEBYSKOLAN, "count": 1, "reason": "eleven är inte folkbokförd i kommunen", "component": ""},
+    ]}
+    run.save(update_fields=["summary"])
+    page = login("committee").get(reverse("allocation:reconciliation", kwargs={"run_id": run.pk})).content.decode()
+    assert "Obetalt: poster i indata som ingen komponent betalade" in page and "Hillelskolan" in page and "skolregistret har ingen skola" in page
+    assert "p-hemlig-pseudonym" not in page  # the pupil a decision concerns is not shown

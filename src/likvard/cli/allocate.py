@@ -110,6 +110,16 @@ def print_summary(data: dict[str, Any]) -> None:
         typer.echo(t("POTTERNA STÄMMER INTE på öret: ", "THE POTS DO NOT RECONCILE to the öre: ") + "; ".join(p["label"] for p in exact if p["difference_ore"]))
     typer.echo(t(f"Budgetar (betalas per elev eller beslut): sammanlagt {format_ore(gap)} kvar mot budget — en prognosavvikelse, inget fel.",
                  f"Budgets (paid per pupil or decision): {format_ore(gap)} left against budget in all — a forecast gap, not an error."))
+    left = data.get("unallocated", [])
+    if left:
+        typer.echo(t(f"OBETALT: {len(left)} poster i indata som ingen komponent betalade:", f"UNPAID: {len(left)} input records no component paid:"))
+        for u in left[:20]:
+            where = f" ({u['school_unit_code']})" if u["school_unit_code"] else ""
+            typer.echo(f"  {u['kind']} {u['record']}{where}: {u['reason']}")
+        if len(left) > 20:
+            typer.echo(t(f"  … och {len(left) - 20} till (se JSON-filens unallocated)", f"  … and {len(left) - 20} more (see the JSON's unallocated)"))
+    else:
+        typer.echo(t("Allt i indata är betalt av någon komponent (inget obetalt).", "Every input record is paid by some component (nothing unallocated)."))
 
 
 def allocate_cmd(

@@ -102,6 +102,7 @@ PROFILE_SCHOOLS = {
 }
 STRUCTURAL_DEFICIT_SCHOOLS = {"Kärrtorps gymnasium": "99000003", "Betty Petterssons gymnasium": "99000004"}
 NEW_SCHOOL = "99000005"
+STATE_SCHOOL = "99000006"
 #: Independent resource schools in the demo (real ones from the sources, the rest synthetic).
 N_RESOURCE_SCHOOLS = 15
 #: School choice: share of families choosing an own school in their home district (+15 points
@@ -158,6 +159,7 @@ def published() -> tuple[pl.DataFrame, dict[tuple[str, int], PublishedResult]]:
     rows: dict[str, dict[str, object]] = {}
     results: dict[tuple[str, int], PublishedResult] = {}
     outside: list[dict[str, object]] = []
+    neighbours: list[dict[str, object]] = []
     frame, problems = read_results_csv(RESULTS_CSV)
     assert not problems, problems  # the shipped fixture is known to be clean
     for r in frame.iter_rows(named=True):
@@ -169,6 +171,8 @@ def published() -> tuple[pl.DataFrame, dict[tuple[str, int], PublishedResult]]:
             rows[code] = entry
         elif r["municipality_code"] in OUTSIDE_MUNICIPALITIES and r["organiser_type"] == "independent":
             outside.append(entry)
+        elif r["municipality_code"] in NEIGHBOURS and r["organiser_type"] == "municipal" and len(neighbours) < 3:
+            neighbours.append({**entry, "operator": "other_municipality"})  # paid by the rules for other municipalities' schools
     planned = read_planned_educations(PLANNED_DIR)
     assert not planned.problems, planned.problems  # the shipped fixtures are known to be clean
     for u in planned.schools.iter_rows(named=True):
@@ -193,7 +197,7 @@ def published() -> tuple[pl.DataFrame, dict[tuple[str, int], PublishedResult]]:
         m, e = v.get("merit"), v.get("eligible")
         if m is not None or e is not None:
             results[key] = PublishedResult(None, m, e / 100 if e is not None else None)
-    schools = pl.DataFrame(list(rows.values()) + outside[:8], infer_schema_length=None)
+    schools = pl.DataFrame(list(rows.values()) + outside[:8] + neighbours, infer_schema_length=None)
     return schools, results
 
 
@@ -241,7 +245,7 @@ def _schools(rng: np.random.Generator) -> pl.DataFrame:
                 "synthetic_location": True,
             }
         )
-    taken = {r["school_unit_code"] for r in records} | set(PROFILE_SCHOOLS.values()) | set(STRUCTURAL_DEFICIT_SCHOOLS.values()) | {NEW_SCHOOL}
+    taken = {r["school_unit_code"] for r in records} | set(PROFILE_SCHOOLS.values()) | set(STRUCTURAL_DEFICIT_SCHOOLS.values()) | {NEW_SCHOOL, STATE_SCHOOL}
 
     def add(code: str, name: str, operator: str, district: str, grades: tuple[str, ...], **extra: object) -> None:
         records.append(
@@ -249,7 +253,7 @@ def _schools(rng: np.random.Generator) -> pl.DataFrame:
                 "school_unit_code": code,
                 "name": name,
                 "operator": operator,
-                "organiser": "Stockholms kommun" if operator == "municipal" else f"{name} AB (syntetisk)",
+                "organiser": extra.pop("organiser", None) or ("Stockholms kommun" if operator == "municipal" else f"{name} AB (syntetisk)"),
                 "municipality_code": STOCKHOLM,
                 "district": district,
                 "area": AREA_OF[district] if operator == "municipal" else None,
@@ -276,13 +280,17 @@ def _schools(rng: np.random.Generator) -> pl.DataFrame:
     for i, code in enumerate(_codes(rng, taken, N_RESOURCE_SCHOOLS - sum(1 for r in records if r["resource_school"]))):
         d = districts[(i * 4 + 1) % len(districts)]
         add(code, f"Resursskolan {d.split('-')[0]} (syntetisk)", "independent", d, GRADES[1:], resource_school=True)
-    add(PROFILE_SCHOOLS["Hillelskolan"], "Hillelskolan (syntetisk)", "independent", "Östermalm", GRADES)
-    add(PROFILE_SCHOOLS["Adolf Fredriks musikklasser Farsta"], "Adolf Fredriks musikklasser Farsta (syntetisk)", "municipal", "Farsta", GRADES[4:])
+    # Schools the plan names whose codes the published files lack: the demo's stand-ins carry
+    # the plan's name (the model finds them by it) and a demo code, and are marked synthetic.
+    add(PROFILE_SCHOOLS["Hillelskolan"], "Hillelskolan", "independent", "Östermalm", GRADES)
+    add(PROFILE_SCHOOLS["Adolf Fredriks musikklasser Farsta"], "Adolf Fredriks musikklasser Farsta", "municipal", "Farsta", GRADES[4:])
     add(NEW_SCHOOL, "Nya Hagastaden skola F-3 (syntetisk, öppnad 2024)", "municipal", "Norrmalm", GRADES[:4], opened_year=2024)
+    # a state school (specialskola): the seed has no rule of its own for it (docs/decisions/0004)
+    add(STATE_SCHOOL, "Statens specialskola (syntetisk)", "state", "Östermalm", GRADES[1:], organiser="Specialpedagogiska skolmyndigheten (syntetisk)")
     # upper secondary
     gy_codes = _codes(rng, taken, 60)
     for name, code in STRUCTURAL_DEFICIT_SCHOOLS.items():
-        add(code, f"{name} (syntetisk)", "municipal", "Skarpnäck" if "Kärrtorp" in name else "Hägersten-Liljeholmen", (), form="gy")
+        add(code, name, "municipal", "Skarpnäck" if "Kärrtorp" in name else "Hägersten-Liljeholmen", (), form="gy")
     for i, code in enumerate(gy_codes):
         operator = "municipal" if i < 30 else "independent"
         d = districts[(i * 3) % len(districts)]
@@ -495,7 +503,8 @@ def _choose(rng: np.random.Generator, schools: pl.DataFrame, home: np.ndarray, s
     operator = schools["operator"].to_numpy()
     inside = (schools["municipality_code"] == STOCKHOLM).to_numpy()
     resource = schools["resource_school"].to_numpy()
-    ok = np.array([bool(g) and offers(g) for g in grades]) & (schools["form"] == "gr").to_numpy() & ~resource
+    # other municipalities' and the state's schools get their pupils afterwards (_elsewhere)
+    ok = np.array([bool(g) and offers(g) for g in grades]) & (schools["form"] == "gr").to_numpy() & ~resource & np.isin(operator, ["municipal", "independent"])
     out = np.empty(home.size, dtype=int)
     local = rng.random(home.size) < LOCAL_SHARE + 0.15 * child_need
     for d in range(len(DISTRICTS)):
@@ -606,12 +615,15 @@ def _flags(rng: np.random.Generator, part: pl.DataFrame, schools: pl.DataFrame, 
     leisure[fh_mid] = "fritidshem"
     klubb = _top_k(rng, np.where(mid & (leisure == "none"), 1.0, 0), int(VOLUMES_2024["fritidsklubb"] * drift))
     leisure[klubb] = "fritidsklubb"
+    # the plan's volumes count pupils of own and independent schools (other municipalities'
+    # and the state's schools are paid by other rules), so the flags go to those pupils
+    planned = np.isin(joined["operator"].to_numpy(), ["municipal", "independent"])
     mother = np.zeros(n, dtype=bool)
-    mother[_top_k(rng, np.where(is_gr & keep, np.where(foreign, 1.0, 0.02), 0), int(VOLUMES_2024["mother_tongue"] * drift))] = True
-    gy_mother = _top_k(rng, np.where(gy & keep & (school_form == "gy"), np.where(foreign, 1.0, 0.02), 0), int(1_170 * drift))
+    mother[_top_k(rng, np.where(is_gr & keep & planned, np.where(foreign, 1.0, 0.02), 0), int(VOLUMES_2024["mother_tongue"] * drift))] = True
+    gy_mother = _top_k(rng, np.where(gy & keep & (school_form == "gy") & planned, np.where(foreign, 1.0, 0.02), 0), int(1_170 * drift))
     mother[gy_mother] = True
     newcomer = np.zeros(n, dtype=bool)
-    recent = (arrival >= year - 3) & is_gr & keep
+    recent = (arrival >= year - 3) & is_gr & keep & planned
     newcomer[_top_k(rng, np.where(recent, 1.0, 0), int(VOLUMES_2024["newcomer"] * drift))] = True
     special = np.full(n, "none", dtype=object)
     share = np.zeros(n, dtype=np.int16)
@@ -626,10 +638,10 @@ def _flags(rng: np.random.Generator, part: pl.DataFrame, schools: pl.DataFrame, 
     resource[to_resource] = True
     own = own & ~resource
     share[to_resource] = 100
-    su = _top_k(rng, np.where(is_gr & keep & ~resource, weak, 0), int(VOLUMES_2024["su"] * drift))
+    su = _top_k(rng, np.where(is_gr & keep & ~resource & planned, weak, 0), int(VOLUMES_2024["su"] * drift))
     special[su] = "su"
     share[su] = rng.integers(75, 101, su.size)
-    su_low = _top_k(rng, np.where(is_gr & keep & ~resource & (special == "none"), weak, 0), int(400 * drift))
+    su_low = _top_k(rng, np.where(is_gr & keep & ~resource & planned & (special == "none"), weak, 0), int(400 * drift))
     special[su_low] = "su"
     share[su_low] = rng.integers(30, 75, su_low.size)
     csu = _top_k(rng, np.where(is_gr & keep & own & (special == "none"), weak, 0), int(VOLUMES_2024["csu"] * drift))
@@ -638,7 +650,7 @@ def _flags(rng: np.random.Generator, part: pl.DataFrame, schools: pl.DataFrame, 
     rsu = _top_k(rng, np.where(is_gr & keep & own & (special == "none") & ~np.isin(grade, ["F"]), weak, 0), int(VOLUMES_2024["rsu"] * drift))
     special[rsu] = "rsu"
     share[rsu] = 100
-    spv = _top_k(rng, np.where(gy & keep & (school_form == "gy"), weak, 0), int(120 * drift))
+    spv = _top_k(rng, np.where(gy & keep & (school_form == "gy") & planned, weak, 0), int(120 * drift))
     special[spv] = "su"
     share[spv] = 100
     programme = np.full(n, None, dtype=object)
@@ -676,14 +688,32 @@ def _flags(rng: np.random.Generator, part: pl.DataFrame, schools: pl.DataFrame, 
         pl.lit(None, dtype=pl.String).alias("rsu_group"),
     )
     # independent schools outside Stockholm: move a few hundred resident pupils there
-    outside = schools.filter(pl.col("municipality_code") != STOCKHOLM)["school_unit_code"].to_list()
+    outside = schools.filter((pl.col("municipality_code") != STOCKHOLM) & (pl.col("operator") == "independent"))["school_unit_code"].to_list()
     movers = out.filter(
         (pl.col("school_form") == "gr") & (pl.col("special_group") == "none") & (pl.col("special_group_share") == 0) & pl.col("grade").is_in(["7", "8", "9"]) & (pl.col("_need") < 0.3)
     )
     movers = movers.sample(n=min(movers.height, int(650 * drift)), seed=int(rng.integers(0, 2**31)))
     moved = dict(zip(movers["pupil_id"].to_list(), rng.choice(outside, movers.height).tolist(), strict=True))
     out = out.with_columns(pl.col("pupil_id").replace_strict(moved, default=pl.col("school_unit_code"), return_dtype=pl.String).alias("school_unit_code"))
+    out = _elsewhere(rng.spawn(1)[0], out, schools, drift)
     return pl.concat([out, others], how="diagonal_relaxed")
+
+
+def _elsewhere(rng: np.random.Generator, out: pl.DataFrame, schools: pl.DataFrame, drift: float) -> pl.DataFrame:
+    """Resident pupils in other municipalities' schools (about 60 each) and in the state's
+    school (about 35), moved there after everything else is drawn: from a generator of their
+    own (spawning does not advance ``rng``), so the rest of the demo is what it was without them."""
+    targets = schools.filter(pl.col("operator").is_in(["other_municipality", "state"])).sort("school_unit_code")
+    plain = (pl.col("school_form") == "gr") & (pl.col("special_group") == "none") & ~pl.col("mother_tongue") & ~pl.col("newcomer") & (pl.col("home_municipality") == STOCKHOLM)
+    out_of_reach = schools.filter(pl.col("resource_school") | (pl.col("operator") != "municipal") & (pl.col("operator") != "independent")).select("school_unit_code")
+    candidates = out.join(out_of_reach, on="school_unit_code", how="anti")  # resource-school pupils stay
+    moved: dict[str, str] = {}
+    for code, operator, grades in targets.select("school_unit_code", "operator", "grades").iter_rows():
+        pool = candidates.filter(plain & pl.col("grade").is_in(list(grades)) & ~pl.col("pupil_id").is_in(list(moved)))
+        n = min(pool.height, int((60 if operator == "other_municipality" else 35) * drift))
+        for pupil in pool.sample(n=n, seed=int(rng.integers(0, 2**31)))["pupil_id"].to_list():
+            moved[pupil] = code
+    return out.with_columns(pl.col("pupil_id").replace_strict(moved, default=pl.col("school_unit_code"), return_dtype=pl.String).alias("school_unit_code"))
 
 
 def _fit_cohorts(rng: np.random.Generator, pupils: pl.DataFrame, schools: pl.DataFrame, results: dict[tuple[str, int], PublishedResult]) -> pl.DataFrame:
@@ -858,10 +888,11 @@ def _decisions(rng: np.random.Generator, pupils: pl.DataFrame, schools: pl.DataF
     extensive, about a fifth of the resource-school pupils among them, amounts in whole
     kronor scaled so that amount × (1 + 25 % for extensive) sums to ≈ 94 mnkr in 2024."""
     resource = schools.filter(pl.col("resource_school")).select("school_unit_code")
+    planned = schools.filter(pl.col("operator").is_in(["municipal", "independent"])).select("school_unit_code")  # the plan's 94 mnkr
     frames = []
     for year in YEARS:
         drift = 1.0 - 0.01 * (2024 - year)
-        cand = pupils.filter((pl.col("year") == year) & (pl.col("home_municipality") == STOCKHOLM) & pl.col("school_form").is_in(["gr", "gran"]))
+        cand = pupils.filter((pl.col("year") == year) & (pl.col("home_municipality") == STOCKHOLM) & pl.col("school_form").is_in(["gr", "gran"])).join(planned, on="school_unit_code", how="semi")
         in_resource = cand.join(resource, on="school_unit_code", how="semi")
         rest = cand.join(resource, on="school_unit_code", how="anti")
         special = rest.filter(pl.col("special_group") != "none")

@@ -21,7 +21,7 @@ import polars as pl
 from likvard.money import apportion, format_ore, format_percent, scale_ore
 
 from .errors import AllocationError
-from .spec import Band, Component, Model
+from .spec import Band, Component, Grant, Model
 
 #: Columns of every statement line.
 LINE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -56,6 +56,21 @@ class PotCheck:
     @property
     def difference_ore(self) -> int:
         return self.amount_ore - self.distributed_ore
+
+
+@dataclass(frozen=True)
+class Unallocated:
+    """One input record (or one group of pupils) that no component paid."""
+
+    kind: str  # "pupils", "decision", "rsu_place", "grant"
+    record: str  # what it is: a pupil pseudonym, a school's name, "gr åk 4"
+    school_unit_code: str
+    count: int
+    reason: str
+    component: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "record": self.record, "school_unit_code": self.school_unit_code, "count": self.count, "reason": self.reason, "component": self.component}
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,8 @@ class Output:
     pots: tuple[PotCheck, ...] = ()
     #: Per-school extra facts (index, quartile …) to show on the statement.
     school_facts: pl.DataFrame | None = None
+    #: Records this component was meant to pay and could not (a named school not in the register).
+    unallocated: tuple[Unallocated, ...] = ()
 
 
 Compute = Callable[[Component, Context, dict[str, Output]], Output]
@@ -571,15 +588,22 @@ def _pupil_money(ctx: Context, refs: tuple[str, ...], pupils: pl.DataFrame) -> p
     for ref in refs:
         comp = ctx.model.component(ref)
         base = ctx.model.component(comp.of) if comp.kind == "share_of" else comp
-        bands = tuple(b for b in base.bands if b.leisure is None)
-        frame = _bands_frame(bands).select("school_form", "grade", "rate_ore")
+        # the school band for every pupil, and the fritidshem or fritidsklubb band for a pupil
+        # enrolled there: the home school passes on "skolpeng och i förekommande fall
+        # fritidshemspeng" (L4198–4199)
+        frame = _bands_frame(base.bands).select("school_form", "grade", "band_leisure", "rate_ore")
         if comp.kind == "share_of":
             kept = Decimal(1) - comp.share
             reduced = [-scale_ore(r, kept) for r in frame["rate_ore"].to_list()]
             frame = frame.with_columns(pl.Series("rate_ore", reduced, dtype=pl.Int64))
-        total = total.join(frame, on=["school_form", "grade"], how="left").with_columns(
-            (pl.col("money_ore") + pl.col("rate_ore").fill_null(0)).alias("money_ore")
-        ).drop("rate_ore")
+        school = frame.filter(pl.col("band_leisure").is_null()).drop("band_leisure")
+        leisure = frame.filter(pl.col("band_leisure").is_not_null()).rename({"band_leisure": "leisure", "rate_ore": "leisure_ore"})
+        total = (
+            total.join(school, on=["school_form", "grade"], how="left")
+            .join(leisure, on=["school_form", "grade", "leisure"], how="left")
+            .with_columns((pl.col("money_ore") + pl.col("rate_ore").fill_null(0) + pl.col("leisure_ore").fill_null(0)).alias("money_ore"))
+            .drop("rate_ore", "leisure_ore")
+        )
     return total
 
 
@@ -628,10 +652,8 @@ def pooled_premium(c: Component, ctx: Context, done: dict[str, Output]) -> Outpu
         pots.append(PotCheck(f"{c.id}:{area}", f"{c.label}, {area}", pot, sum(shares), "pot", c.id))
     # transfers and fee for placed pupils
     placed = ctx.placed.join(groups.select(pl.col("group_id").alias("rsu_group"), "host_school_unit_code"), on="rsu_group", how="left")
-    unknown = placed.filter(pl.col("host_school_unit_code").is_null())
-    if unknown.height:
-        raise AllocationError(f"elev {unknown['pupil_id'][0]!r} är placerad i RSU-gruppen {unknown['rsu_group'][0]!r}, som inte finns")
-    placed = _pupil_money(ctx, c.pupil_money_from, placed.select("pupil_id", "school_unit_code", "school_form", "grade", "rsu_group", "host_school_unit_code"))
+    placed = placed.filter(pl.col("host_school_unit_code").is_not_null())  # an unknown group: listed as unallocated
+    placed = _pupil_money(ctx, c.pupil_money_from, placed.select("pupil_id", "school_unit_code", "school_form", "grade", "leisure", "rsu_group", "host_school_unit_code"))
     grant = ctx.model.component(c.rsu_grant_from).amount_ore if c.rsu_grant_from else 0
     placed = placed.with_columns(pl.lit(grant, dtype=pl.Int64).alias("grant_ore"))
     pot_share = pl.concat([f for f in frames[1:]]) if len(frames) > 1 else None
@@ -663,7 +685,7 @@ def pooled_premium(c: Component, ctx: Context, done: dict[str, Output]) -> Outpu
         out = out.join(hosts, on="host_school_unit_code", how="left").with_columns(
             pl.coalesce("host_label", "host_school_unit_code").alias("host_label")
         )
-        for col, what in (("money_ore", "skolpeng"), ("grant_ore", "RSU-bidrag"), ("fee_ore", "RSU-avgift")):
+        for col, what in (("money_ore", "skolpeng och fritidshemspeng"), ("grant_ore", "RSU-bidrag"), ("fee_ore", "RSU-avgift")):
             give = out.filter(pl.col(col) != 0)
             frames.append(
                 give.select(
@@ -696,27 +718,42 @@ def pooled_premium(c: Component, ctx: Context, done: dict[str, Output]) -> Outpu
 
 def fixed_grant(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     """Fixed grants to named schools: profile grants (L3721–3737), structural-deficit grants
-    to appropriation units (L4089–4108)."""
+    to appropriation units (L4021–4047). A grant names its school by code, or by name when the
+    plan gives no code; a school the register lacks is listed as unallocated, not paid."""
     known = set(ctx.schools["school_unit_code"].to_list())
+    by_name: dict[str, list[str]] = {}
+    for code, name in ctx.schools.select("school_unit_code", "name").iter_rows():
+        by_name.setdefault(" ".join(str(name).split()).casefold(), []).append(code)
+    paid: list[tuple[str, Grant]] = []
+    missing: list[Unallocated] = []
     for i, g in enumerate(c.grants):
-        if g.school_unit_code not in known:
-            raise AllocationError(
-                f"{c.file}, komponent {c.id!r}, nyckel 'grants[{i}].school_unit_code': "
-                f"skolenheten {g.school_unit_code} ({g.name}) finns inte i skolregistret"
-            )
+        if g.school_unit_code:
+            if g.school_unit_code not in known:
+                raise AllocationError(
+                    f"{c.file}, komponent {c.id!r}, nyckel 'grants[{i}].school_unit_code': "
+                    f"skolenheten {g.school_unit_code} ({g.name}) finns inte i skolregistret"
+                )
+            paid.append((g.school_unit_code, g))
+            continue
+        codes = by_name.get(" ".join(g.name.split()).casefold(), [])
+        if len(codes) == 1:
+            paid.append((codes[0], g))
+        else:
+            why = "skolregistret har ingen skola med det namnet" if not codes else f"skolregistret har {len(codes)} skolor med det namnet: ange school_unit_code"
+            missing.append(Unallocated("grant", g.name, "", 1, f"{why}; bidraget {_kr(g.amount_ore)} betalas inte ut", c.id))
     lines = pl.DataFrame(
         {
-            "school_unit_code": [g.school_unit_code for g in c.grants],
-            "component": [c.id] * len(c.grants),
-            "line": ["grant"] * len(c.grants),
-            "quantity": [1.0] * len(c.grants),
-            "rate_ore": [g.amount_ore for g in c.grants],
-            "amount_ore": [g.amount_ore for g in c.grants],
-            "template": [f"fast bidrag till {g.name}" for g in c.grants],
+            "school_unit_code": [code for code, _ in paid],
+            "component": [c.id] * len(paid),
+            "line": ["grant"] * len(paid),
+            "quantity": [1.0] * len(paid),
+            "rate_ore": [g.amount_ore for _, g in paid],
+            "amount_ore": [g.amount_ore for _, g in paid],
+            "template": [f"fast bidrag till {g.name}" for _, g in paid],
         },
-        schema_overrides={"rate_ore": pl.Int64, "amount_ore": pl.Int64},
+        schema_overrides={"school_unit_code": pl.String, "component": pl.String, "line": pl.String, "quantity": pl.Float64, "rate_ore": pl.Int64, "amount_ore": pl.Int64, "template": pl.String},
     ).sort("school_unit_code")
-    return Output(_lines(lines), _budget_check(c, lines))
+    return Output(_lines(lines), _budget_check(c, lines), unallocated=tuple(missing))
 
 
 def charge(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
@@ -761,9 +798,15 @@ def merit_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         pupils = source.filter(pl.col("school_form").is_in(list(c.school_forms)))
         if c.residents_only:
             pupils = pupils.filter(pl.col("resident"))
-        return pupils.select("school_unit_code", "merit_value_year9").join(ctx.school_cols, on="school_unit_code", how="left")
+        return pupils.select("school_unit_code", "programme", "merit_value_year9").join(ctx.school_cols, on="school_unit_code", how="left")
 
     pupils = ctx.shared(("merit", c.school_forms, c.residents_only), merit_pupils).filter(pl.col("operator").is_in(list(c.operators)))
+    if c.price_list:
+        # Seed 000 L3863–3871: the socioeconomic money goes to own schools and to independent
+        # schools on programmes outside the common price list; schools on that list get the
+        # strukturtillägg instead. Own schools are never on the common list.
+        listed = (pl.col("operator") != "municipal") & pl.col("programme").is_in(list(ctx.model.common_price_list))
+        pupils = pupils.filter(~listed if c.price_list == "exclude" else listed)
     weight: pl.Expr = pl.lit(0, dtype=pl.Int64)
     for band in reversed(c.merit_bands):
         weight = pl.when(pl.col("merit_value_year9") < float(band.below)).then(pl.lit(int(band.weight * 1000))).otherwise(weight)

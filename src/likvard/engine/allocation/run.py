@@ -25,6 +25,7 @@ from .components import (
     Context,
     Output,
     PotCheck,
+    Unallocated,
     empty_lines,
     flag_column,
     flag_expr,
@@ -35,6 +36,7 @@ from .errors import AllocationError
 from .inputs import GRADES_GR, INDEX_SCHEMA, SCHOOL_FORMS, AllocationInput, conform
 from .spec import Model, planned_amount
 from .statement import Statement, StatementLine
+from .unallocated import find_unallocated
 
 VAT_COMPONENT = "vat_compensation"
 #: Components alternate between Python (holding the GIL) and Polars (not holding it), so a
@@ -57,6 +59,8 @@ class AllocationResult:
     schools: pl.DataFrame
     pots: tuple[PotCheck, ...]
     source: str = ""
+    #: Input records no component paid, with the reason (empty when everything is paid).
+    unallocated: tuple[Unallocated, ...] = ()
 
     @property
     def reconciled(self) -> bool:
@@ -149,6 +153,7 @@ class AllocationResult:
             "pots": [pot_dict(p) for p in self.pots],
             "reconciled": self.reconciled,
             "total_ore": self.total_ore(),
+            "unallocated": [u.to_dict() for u in self.unallocated],
             "schools": [s.to_dict() for s in self.statements()],
         }
 
@@ -296,10 +301,20 @@ def _quartiles(values: pl.Series) -> pl.Series:
     )
 
 
+def organisers(schools: pl.DataFrame, municipality: str) -> pl.DataFrame:
+    """A municipal school in another municipality is that municipality's, not the model's own:
+    it is paid by the rules for other municipalities (KF schablon or the common price list,
+    L3417–3420, L3431–3434; interkommunal ersättning, L3763–3766), never the own schools'
+    share, charges, premiums or state grants. Registers say "municipal" for both; the
+    school's municipality code tells them apart."""
+    outside = (pl.col("operator") == "municipal") & pl.col("municipality_code").is_not_null() & (pl.col("municipality_code") != municipality)
+    return schools.with_columns(pl.when(outside).then(pl.lit("other_municipality")).otherwise(pl.col("operator")).alias("operator"))
+
+
 def run(model: Model, inputs: AllocationInput, year: int | None = None) -> AllocationResult:
     """Run ``model`` on the register snapshot of ``year`` (default: the model's year)."""
     year = model.year if year is None else year
-    schools = inputs.schools.sort("school_unit_code")
+    schools = organisers(inputs.schools, model.municipality).sort("school_unit_code")
     pupils = inputs.pupils.filter(pl.col("year") == year)
     if pupils.height == 0:
         raise AllocationError(f"elevregistret har inga elever för år {year}")
@@ -309,11 +324,11 @@ def run(model: Model, inputs: AllocationInput, year: int | None = None) -> Alloc
         cells_job = pool.submit(_cells, model, pupils, school_cols)
         # the subsets keep only the columns their components read
         placed_job = pool.submit(
-            pupils.select("pupil_id", "school_unit_code", "school_form", "grade", "rsu_group", "special_group").filter,
+            pupils.select("pupil_id", "school_unit_code", "school_form", "grade", "leisure", "rsu_group", "special_group").filter,
             (pl.col("special_group") == "rsu") & pl.col("rsu_group").is_not_null(),
         )
         upper_job = pool.submit(
-            pupils.select("school_unit_code", "school_form", "resident", "merit_value_year9").filter, pl.col("school_form").is_in(["gy", "gyan"])
+            pupils.select("school_unit_code", "school_form", "programme", "resident", "merit_value_year9").filter, pl.col("school_form").is_in(["gy", "gyan"])
         )
         decisions_job = pool.submit(join_decisions, inputs.decisions.filter(pl.col("year") == year), pupils, year, school_cols)
         cells = cells_job.result()
@@ -383,6 +398,7 @@ def run(model: Model, inputs: AllocationInput, year: int | None = None) -> Alloc
         .drop("_order", "_seq")
     )
     pots = tuple(p for o in done.values() for p in o.pots)
+    unallocated = find_unallocated(ctx, done)
     bad = [p for p in pots if p.kind == "pot" and p.difference_ore != 0 and p.distributed_ore != 0]
     if bad:  # a bug, not a user error: apportionment must be exact
         raise AssertionError(f"pot {bad[0].id} does not reconcile: {bad[0].difference_ore} öre")
@@ -409,4 +425,4 @@ def run(model: Model, inputs: AllocationInput, year: int | None = None) -> Alloc
         table = table.with_columns(
             pl.lit(None, dtype=pl.Float64).alias("index"), pl.lit(None, dtype=pl.String).alias("index_basis"), pl.lit(None, dtype=pl.Int8).alias("need_quartile")
         )
-    return AllocationResult(model, year, lines, table.sort("school_unit_code"), pots, inputs.source)
+    return AllocationResult(model, year, lines, table.sort("school_unit_code"), pots, inputs.source, unallocated)

@@ -121,6 +121,10 @@ class Component:
     pupil_money_from: tuple[str, ...] = ()
     rsu_grant_from: str = ""
     exclude_resource_schools: bool = False
+    #: Upper secondary: "" (every programme), "exclude" (pupils of other organisers on a
+    #: programme of the model's common price list do not count) or "only" (only those count).
+    #: Own schools are never on the common list (their programpeng is their own, L3431–3434).
+    price_list: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,10 @@ class Model:
     components: tuple[Component, ...]
     frames: tuple[Frame, ...] = ()
     labels: Labels = field(default_factory=Labels)
+    #: The programmes of the regional common price list (Storsthlm's, L3431–3434) that
+    #: independent schools and other municipalities' schools are paid by; components with
+    #: ``price_list`` select their pupils by it.
+    common_price_list: tuple[str, ...] = ()
     directory: str = ""
     #: The raw TOML documents by file name; overrides are applied to these and re-validated.
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
@@ -438,13 +446,15 @@ def _pooled_premium(k: _Keys, c: dict[str, Any]) -> None:
 def _fixed_grant(k: _Keys, c: dict[str, Any]) -> None:
     grants = []
     for t in k.tables("grants"):
-        code = t.text("school_unit_code")
-        if not (len(code) == 8 and code.isdigit()):
+        # The school unit code when it is known; otherwise the school is found by its name in
+        # the school register, and a run whose register lacks it says so (never an invented code).
+        code = t.text("school_unit_code", default="")
+        if code and not (len(code) == 8 and code.isdigit()):
             raise t.error("school_unit_code", f"{code!r} är ingen skolenhetskod (8 siffror)")
         grants.append(Grant(code, t.text("school"), t.need_money("amount", allow_zero=False)))
         t.done()
-    codes = [g.school_unit_code for g in grants]
-    if len(set(codes)) != len(codes):
+    keys = [g.school_unit_code or g.name.casefold() for g in grants]
+    if len(set(keys)) != len(keys):
         raise k.error("grants", "samma skola förekommer två gånger")
     c["grants"] = tuple(grants)
 
@@ -465,6 +475,7 @@ def _merit_pot(k: _Keys, c: dict[str, Any]) -> None:
     if [b.below for b in bands] != sorted({b.below for b in bands}):
         raise k.error("weights", "gränserna (below) ska vara stigande och olika")
     c["merit_bands"] = tuple(bands)
+    c["price_list"] = k.choice("price_list", ("", "exclude", "only"), default="")
 
 
 _PARSERS: dict[str, Callable[[_Keys, dict[str, Any]], None]] = {
@@ -621,6 +632,7 @@ def build_model(
         name=k.text("name"),
         municipality=municipality,
         labels=labels,
+        common_price_list=k.strings("common_price_list", ()),
         source=k.text("source"),
         vat_rate=k.share_value("vat_rate"),
         components=tuple(components),
@@ -633,6 +645,9 @@ def build_model(
     k.done()
     if not components:
         raise ModelError("modellen har inga komponenter", file=directory or file)
+    for c in components:
+        if c.price_list and not model.common_price_list:
+            raise ModelError("price_list kräver att [model] anger common_price_list (programmen på den gemensamma prislistan)", file=c.file, component=c.id, key="price_list")
     _check_pots(model)
     return model
 

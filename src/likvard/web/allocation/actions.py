@@ -62,7 +62,7 @@ def _store(actor: Any, kind: str, year: int, result: AllocationResult, index: In
         data_source=result.source,
         index_source=index.source,
         index_fit=fit if index.source == "estimated" else None,
-        summary={"model": result.model_dict(), "components": result.components_dict(), "labels": result.labels_dict(), **extra},
+        summary={"model": result.model_dict(), "components": result.components_dict(), "labels": result.labels_dict(), "unallocated": [u.to_dict() for u in result.unallocated], **extra},
     )
     run.snapshots.set(chosen)
     from likvard.engine.allocation import pot_dict

@@ -155,7 +155,10 @@ def reconciliation(request: HttpRequest, run_id: int) -> HttpResponse:
         for p in reading.pot_dicts(run)
     ]
     gap = sum(p["difference_ore"] for p in pots if p["kind"] == "budget")
-    context = {"run": run, "pots": pots, "total": display.money(run.total_ore), "budget_gap": display.money(gap), "snapshots": run.snapshots.all().order_by("kind", "year")}
+    kinds = {"pupils": gettext("Elever"), "decision": gettext("Beslut"), "rsu_place": gettext("RSU-plats"), "grant": gettext("Fast bidrag")}
+    # what no component paid, in aggregate: the pupil a decision concerns is not named here
+    unallocated = [dict(u, kind_label=kinds.get(u["kind"], u["kind"]), shown=u["record"] if u["kind"] in ("grant", "pupils") else "") for u in run.summary.get("unallocated", [])]
+    context = {"run": run, "pots": pots, "total": display.money(run.total_ore), "budget_gap": display.money(gap), "snapshots": run.snapshots.all().order_by("kind", "year"), "unallocated": unallocated}
     return render(request, "allocation/reconciliation.html", context)
 
 

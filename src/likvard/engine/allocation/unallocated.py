@@ -1,0 +1,93 @@
+"""Nothing unpaid without a word: every input record no component paid, with the reason.
+
+Why: a funding run that silently drops a decision, a pupil or a named grant pays wrong while
+every pot still reconciles (five decisions on anpassad grundskola pupils were lost that way).
+The run therefore checks its inputs against what its components cover and lists each record
+left over — a decision, a group of resident pupils, an RSU place, a named grant — with the
+reason in words. Pupils of other municipalities are not unpaid: their home municipality pays.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from .components import Context, Output, Unallocated, _bands_frame
+
+__all__ = ["Unallocated", "find_unallocated"]
+
+
+def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
+    """Resident pupils in a school form, grade (and programme) and under an organiser that no
+    per-pupil component has a rate for."""
+    cells = ctx.cells.filter(pl.col("resident") & (pl.col("n") > 0)).select("school_unit_code", "school_form", "grade", "programme", "operator", "n")
+    if cells.height == 0:
+        return []
+    covered = []
+    for c in ctx.model.components:
+        if c.kind != "per_pupil":
+            continue
+        bands = _bands_frame(tuple(b for b in c.bands if b.leisure is None)).select("school_form", "grade", "band_programme")
+        if bands.height == 0:
+            continue
+        hit = (
+            cells.filter(pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators)))
+            .join(bands, on=["school_form", "grade"], how="inner")
+            .filter(pl.col("band_programme").is_null() | (pl.col("band_programme") == pl.col("programme")))
+            .select("school_unit_code", "school_form", "grade", "programme")
+        )
+        covered.append(hit)
+    keys = ["school_unit_code", "school_form", "grade", "programme"]
+    left = cells.join(pl.concat(covered).unique(), on=keys, how="anti", nulls_equal=True) if covered else cells
+    left = left.group_by(["school_unit_code", "school_form", "grade", "operator"]).agg(pl.col("n").sum()).sort(["school_unit_code", "school_form", "grade"])
+    return [
+        Unallocated(
+            "pupils", f"{r['school_form']} åk {r['grade']}", r["school_unit_code"], int(r["n"]),
+            f"ingen komponent med belopp per elev omfattar skolformen {r['school_form']}, årskurs {r['grade']} hos huvudmannen {r['operator']}",
+        )
+        for r in left.iter_rows(named=True)
+    ]
+
+
+def _unpaid_decisions(ctx: Context) -> list[Unallocated]:
+    """Decisions that no ``individual`` component's school forms, organisers and residence
+    rule take."""
+    decisions = ctx.decisions
+    if decisions.height == 0:
+        return []
+    taken = pl.lit(False)
+    for c in ctx.model.components:
+        if c.kind != "individual":
+            continue
+        cond = pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators))
+        if c.residents_only:
+            cond = cond & pl.col("resident")
+        taken = taken | cond
+    left = decisions.filter(~taken).sort(["school_unit_code", "pupil_id"])
+    out = []
+    for r in left.iter_rows(named=True):
+        if not r["resident"]:
+            reason = "eleven är inte folkbokförd i kommunen: hemkommunen beslutar och betalar"
+        else:
+            reason = f"ingen komponent för individuella beslut omfattar skolformen {r['school_form']} hos huvudmannen {r['operator']}"
+        out.append(Unallocated("decision", r["pupil_id"], r["school_unit_code"], 1, reason))
+    return out
+
+
+def _unplaced(ctx: Context) -> list[Unallocated]:
+    """Pupils placed in an RSU group the group list does not have: their money stays with
+    the home school, and the group gets nothing for them."""
+    if not any(c.kind == "pooled_premium" for c in ctx.model.components) or ctx.placed.height == 0:
+        return []
+    known = ctx.rsu_groups.select(pl.col("group_id").alias("rsu_group"))
+    left = ctx.placed.join(known, on="rsu_group", how="anti").sort(["school_unit_code", "pupil_id"])
+    return [
+        Unallocated("rsu_place", r["pupil_id"], r["school_unit_code"], 1, f"RSU-gruppen {r['rsu_group']!r} finns inte i listan över RSU-grupper")
+        for r in left.iter_rows(named=True)
+    ]
+
+
+def find_unallocated(ctx: Context, done: dict[str, Output]) -> tuple[Unallocated, ...]:
+    """Every record of the run's inputs that no component paid (empty when all is paid)."""
+    found: list[Unallocated] = [u for o in done.values() for u in o.unallocated]
+    found += _uncovered_pupils(ctx) + _unpaid_decisions(ctx) + _unplaced(ctx)
+    return tuple(found)
