@@ -38,14 +38,18 @@ def _lines(source: str) -> list[tuple[int, int]]:
 
 
 def _numbers(text: str) -> set[Decimal]:
-    return {Decimal(m.replace("\u00a0", "").replace(" ", "").replace(",", ".")) for m in NUMBER.findall(text)}
+    """Numbers as the plan writes them ("11 486", "1 500,2"), and each group alone: a table
+    row "Årskurs 4–6 336 349" holds two figures, 336 and 349."""
+    grouped = {Decimal(m.replace("\u00a0", "").replace(" ", "").replace(",", ".")) for m in NUMBER.findall(text)}
+    single = {Decimal(m.replace(",", ".")) for m in re.findall(r"(?<![\d,])\d+(?:,\d+)?(?![\d,])", text)}
+    return grouped | single
 
 
 def _stated(value: str, text: str) -> bool:
     """``value`` (an amount or a share as the model file writes it) is one of the numbers of
     ``text`` read in some unit."""
     numbers = _numbers(text)
-    if "%" in value or value.strip().startswith("0,"):
+    if "%" in value or re.fullmatch(r"0,\d+", value.strip()):
         share = parse_share(value) * 100
         return share in numbers
     try:

@@ -99,6 +99,8 @@ class Component:
     residents_only: bool = True
     budget_ore: int | None = None
     note: str = ""
+    derived: tuple[str, ...] = ()
+    interpreted: tuple[str, ...] = ()
     # kind-specific
     bands: tuple[Band, ...] = ()
     parts: tuple[Part, ...] = ()
@@ -514,6 +516,10 @@ def _component(raw: Mapping[str, Any], file: str) -> Component:
         "residents_only": k.flag("residents_only", True),
         "budget_ore": k.money("budget", required=False),
         "note": k.text("note", default=""),
+        # figures the plan does not state as such: a sum of its figures, or a reading of its
+        # text; each needs a note that says how (tests/engine/allocation/test_sources.py)
+        "derived": k.strings("derived", ()),
+        "interpreted": k.strings("interpreted", ()),
     }
     c["vat"] = k.flag("vat", c["role"] == "home_municipality" and c["funding"] == "municipal")
     _PARSERS[c["kind"]](k, c)
@@ -525,6 +531,8 @@ def _frame(raw: Mapping[str, Any], file: str, ids: set[str]) -> Frame:
     fid = raw.get("id", "") if isinstance(raw, Mapping) else ""
     k = _Keys(raw, file, f"frame {fid}")
     fid = k.text("id")
+    k.strings("derived", ())  # read by the source check (tests/engine/allocation/test_sources.py)
+    k.text("note", default="")
     central = []
     if k.has("central"):
         for t in k.tables("central"):
