@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/allocation.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/sweep.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

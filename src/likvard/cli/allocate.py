@@ -222,7 +222,53 @@ def demo_data_cmd(
                  f"Wrote the demo municipality (seed {seed}) to {out}: {inputs.pupils.height} pupil rows, {inputs.schools.height} schools."))
 
 
+def sweep_cmd(
+    vary: Annotated[list[str], typer.Option("--vary", help=t("Nyckel och värden: NYCKEL=FRÅN:TILL:STEG (TILL ingår), t.ex. socioeconomic.base_amount=1000:3000:10; kan upprepas (alla kombinationer).", "Key and values: KEY=FROM:TO:STEP (TO included), e.g. socioeconomic.base_amount=1000:3000:10; repeatable (every combination)."))],
+    demo: DemoOpt = False,
+    seed: SeedOpt = 1,
+    data: DataOpt = None,
+    pupils: PupilsOpt = None,
+    schools: SchoolsOpt = None,
+    index: IndexOpt = None,
+    decisions: DecisionsOpt = None,
+    rsu_groups: RsuOpt = None,
+    model: ModelOpt = Path(DEFAULT_MODEL),
+    year: YearOpt = None,
+    json_out: JsonOpt = None,
+    interim_index: InterimOpt = False,
+    index_source: IndexSourceOpt = "auto",
+) -> None:
+    import time
+
+    from likvard.engine.allocation import parse_vary
+    from likvard.workflows import load_model, sweep_model
+
+    with user_errors():
+        spec = load_model(model)
+        varied = [parse_vary(v) for v in vary]
+        other_year_notice(spec.year, year)
+        inputs = load_inputs(demo, seed, data, pupils, schools, index, decisions, rsu_groups)
+        mode = index_mode(demo, interim_index, index_source)
+        started = time.perf_counter()
+        result = sweep_model(spec, inputs, varied, year, index=mode, index_file=index.name if index else "school_index.csv")
+        seconds = time.perf_counter() - started
+        if json_out:
+            write_json(json_out, {"model": {"id": spec.id, "year": spec.year, "version": spec.version}, **result.to_dict()})
+    n = len(result.values)
+    typer.echo(t(f"{n} scenarier på {seconds:.1f} s, {len(result.schools)} skolor.", f"{n} scenarios in {seconds:.1f} s, {len(result.schools)} schools."))
+    for v in result.varied:
+        typer.echo(f"  {v.key}: {v.values[0]} … {v.values[-1]} ({len(v.values)} {t('värden', 'values')})")
+    totals = result.totals.sum(axis=1)
+    typer.echo(t(f"Summa per scenario: {format_ore(int(totals.min()))} – {format_ore(int(totals.max()))}.", f"Total per scenario: {format_ore(int(totals.min()))} – {format_ore(int(totals.max()))}."))
+    for pot, paid in result.pots.items():
+        exact = bool((paid == result.pot_amounts[pot]).all())
+        typer.echo(f"  {pot}: {t('stämmer på öret i alla scenarier', 'exact to the öre in every scenario') if exact else t('STÄMMER INTE', 'DOES NOT RECONCILE')}")
+    if json_out:
+        typer.echo(f"{t('Skrev', 'Wrote')} {json_out}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("allocate", help=t("Fördela årets pengar till skolorna och skriv varje skolas beräkning.", "Allocate the year's money to schools and write each school's statement."))(allocate_cmd)
     app.command("compare", help=t("Jämför två modeller eller en modell med ändringar: skillnad per skola och komponent.", "Compare two models, or a model with changes: difference per school and component."))(compare_cmd)
+    app.command("sweep", help=t("Kör modellen för många värden på ett eller flera belopp: varje skolas summa och varje potts fördelning per scenario.", "Run the model for many values of one or more amounts: every school's total and every pot's sum per scenario."))(sweep_cmd)
     app.command("demo-data", help=t("Skriv demokommunens register och skolor som filer i importformatet.", "Write the demo municipality's register and schools as files in the import format."))(demo_data_cmd)

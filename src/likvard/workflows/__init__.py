@@ -13,6 +13,7 @@ from .allocate import (
     compare_models,
     index_components,
     prepare_index,
+    sweep_model,
 )
 from .demo import demo_inputs
 from .errors import WorkflowError
@@ -34,4 +35,5 @@ __all__ = [
     "load_model",
     "prepare_index",
     "scenario_model",
+    "sweep_model",
 ]

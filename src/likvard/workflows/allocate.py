@@ -27,8 +27,11 @@ from likvard.engine.allocation import (
     Comparison,
     Component,
     Model,
+    Sweep,
+    Vary,
     compare,
     run,
+    sweep,
 )
 from likvard.engine.stats import IndexModel, StatsInputError, fit_index_model, school_index
 
@@ -177,3 +180,20 @@ def compare_models(
     if used.source == "none":
         prepared, used = prepare_index(before, inputs, year, index=index, index_model=index_model, index_file=index_file, register_file=register_file)
     return compare(run(before, prepared, year), run(after, prepared, year)), used
+
+
+def sweep_model(
+    model: Model,
+    inputs: AllocationInput,
+    varied: list[Vary],
+    year: int | None = None,
+    *,
+    index: IndexMode = "auto",
+    index_model: IndexModel | None = None,
+    index_file: str = INDEX_FILE,
+    register_file: str = REGISTER_FILE,
+) -> Sweep:
+    """Every combination of the varied values on one prepared index (issue 9, item 5)."""
+    year = model.year if year is None else year
+    prepared, _ = prepare_index(model, inputs, year, index=index, index_model=index_model, index_file=index_file, register_file=register_file)
+    return sweep(model, prepared, varied, year)

@@ -16,6 +16,8 @@ from .inputs import (
 from .run import AllocationResult, pot_dict, run
 from .spec import Component, Labels, Model, build_model, load_model, with_overrides
 from .statement import Statement, StatementLine, explain, format_quantity
+from .sweep import Sweep, Vary, parse_vary, sweep
+from .unallocated import find_unallocated
 
 __all__ = [
     "DECISION_SCHEMA",
@@ -34,14 +36,19 @@ __all__ = [
     "ModelError",
     "Statement",
     "StatementLine",
+    "Sweep",
+    "Vary",
     "build_model",
     "compare",
     "conform",
     "empty",
     "explain",
+    "find_unallocated",
     "format_quantity",
     "load_model",
+    "parse_vary",
     "pot_dict",
     "run",
+    "sweep",
     "with_overrides",
 ]

@@ -311,9 +311,9 @@ def organisers(schools: pl.DataFrame, municipality: str) -> pl.DataFrame:
     return schools.with_columns(pl.when(outside).then(pl.lit("other_municipality")).otherwise(pl.col("operator")).alias("operator"))
 
 
-def run(model: Model, inputs: AllocationInput, year: int | None = None) -> AllocationResult:
-    """Run ``model`` on the register snapshot of ``year`` (default: the model's year)."""
-    year = model.year if year is None else year
+def build_context(model: Model, inputs: AllocationInput, year: int) -> Context:
+    """Everything the components read, counted once: the pupil cells, the subsets, the
+    decisions joined to their pupils. A sweep builds it once for all its scenarios."""
     schools = organisers(inputs.schools, model.municipality).sort("school_unit_code")
     pupils = inputs.pupils.filter(pl.col("year") == year)
     if pupils.height == 0:
@@ -352,13 +352,27 @@ def run(model: Model, inputs: AllocationInput, year: int | None = None) -> Alloc
         upper_secondary=upper,
         school_cols=school_cols,
     )
+    return ctx
+
+
+def compute(ctx: Context) -> dict[str, Output]:
+    """Every component of the context's model, in the model's order."""
     done: dict[str, Output] = {}
     # Components read only the context (never each other's output), so they run side by side:
     # Polars releases the GIL, and the results are put back in the model's order.
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        futures = {c.id: pool.submit(REGISTRY[c.kind], c, ctx, done) for c in model.components}
-        for c in model.components:
+        futures = {c.id: pool.submit(REGISTRY[c.kind], c, ctx, done) for c in ctx.model.components}
+        for c in ctx.model.components:
             done[c.id] = futures[c.id].result()
+    return done
+
+
+def run(model: Model, inputs: AllocationInput, year: int | None = None) -> AllocationResult:
+    """Run ``model`` on the register snapshot of ``year`` (default: the model's year)."""
+    year = model.year if year is None else year
+    ctx = build_context(model, inputs, year)
+    schools = ctx.schools
+    done = compute(ctx)
     # keep each component's own line order (bands in the model's order) on the statement
     lines = pl.concat(
         [o.lines.with_row_index("_seq") for o in done.values()] or [empty_lines().with_row_index("_seq")]
