@@ -113,7 +113,7 @@ def test_apportion_rejects_impossible_pots():
 def test_columnar_scaling_matches_scale_ore_exactly(ore, factor):
     import polars as pl
 
-    from likvard.engine.allocation.components import scale_ore_expr
+    from likvard.engine.allocation.kinds.base import scale_ore_expr
 
     out = pl.select(scale_ore_expr(pl.lit(ore, dtype=pl.Int64), Decimal(factor))).item()
     assert out == scale_ore(ore, Decimal(factor))

@@ -19,9 +19,11 @@ import polars as pl
 
 from likvard.money import format_ore, format_percent
 
-from .components import (
+from .errors import AllocationError
+from .inputs import GRADES_GR, INDEX_SCHEMA, SCHOOL_FORMS, AllocationInput, conform
+from .kinds import REGISTRY
+from .kinds.base import (
     LINE_SCHEMA,
-    REGISTRY,
     Context,
     Output,
     PotCheck,
@@ -32,8 +34,6 @@ from .components import (
     join_decisions,
     scale_ore_expr,
 )
-from .errors import AllocationError
-from .inputs import GRADES_GR, INDEX_SCHEMA, SCHOOL_FORMS, AllocationInput, conform
 from .spec import Model, planned_amount
 from .statement import Statement, StatementLine
 from .unallocated import find_unallocated

@@ -381,7 +381,7 @@ def _bands(keys: _Keys, key: str, default_form: str, leisure_ok: bool) -> tuple[
 
 
 # ---------------------------------------------------------------------------------------------
-# One parser per kind (the registry from kind to its reader; compute lives in components.py)
+# One parser per kind (the registry from kind to its reader; compute lives in kinds/, one module per kind)
 
 
 def _per_pupil(k: _Keys, c: dict[str, Any]) -> None:

@@ -28,9 +28,10 @@ import polars as pl
 
 from likvard.money import apportion
 
-from .components import REGISTRY, Context, Output
 from .errors import AllocationError, ModelError
 from .inputs import AllocationInput
+from .kinds import REGISTRY
+from .kinds.base import Context, Output
 from .run import build_context, compute
 from .spec import Component, Model, with_overrides
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .components import Context, Output, Unallocated, _bands_frame
+from .kinds.base import Context, Output, Unallocated, bands_frame
 
 __all__ = ["Unallocated", "find_unallocated"]
 
@@ -26,7 +26,7 @@ def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
     for c in ctx.model.components:
         if c.kind != "per_pupil":
             continue
-        bands = _bands_frame(tuple(b for b in c.bands if b.leisure is None)).select("school_form", "grade", "band_programme")
+        bands = bands_frame(tuple(b for b in c.bands if b.leisure is None)).select("school_form", "grade", "band_programme")
         if bands.height == 0:
             continue
         hit = (

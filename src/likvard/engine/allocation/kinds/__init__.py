@@ -1,0 +1,31 @@
+"""The component kinds: one module per kind, and the registry the run dispatches on."""
+
+from .base import Compute
+from .charge import charge
+from .composite import composite
+from .fixed_grant import fixed_grant
+from .index_pot import index_pot
+from .individual import individual
+from .merit_pot import merit_pot
+from .per_flagged_pupil import per_flagged_pupil
+from .per_pupil import per_pupil
+from .pooled_premium import pooled_premium
+from .pupil_pot import pupil_pot
+from .share_of import share_of
+
+#: Every kind of the model format (docs/model-format.md), by the name a model file uses.
+REGISTRY: dict[str, Compute] = {
+    "per_pupil": per_pupil,
+    "share_of": share_of,
+    "index_pot": index_pot,
+    "pupil_pot": pupil_pot,
+    "per_flagged_pupil": per_flagged_pupil,
+    "individual": individual,
+    "composite": composite,
+    "pooled_premium": pooled_premium,
+    "fixed_grant": fixed_grant,
+    "charge": charge,
+    "merit_pot": merit_pot,
+}
+
+__all__ = ["REGISTRY"]

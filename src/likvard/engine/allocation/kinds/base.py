@@ -1,0 +1,303 @@
+"""What every component kind shares: the context it reads, the lines it returns, the counts.
+
+Why columnar: a national register has 1.1 M pupils; every kind works on the pupil *cells*
+(pupils counted once by school, form, grade and the flags the rules use) or on small pupil
+subsets, with Polars joins and group-bys — no loops over pupils. Pots are split with
+``money.apportion`` over integer weights in school-code order, so they reconcile to the öre
+and do not depend on input row order. One file per kind in this package holds the rule.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import polars as pl
+
+from likvard.money import apportion, format_ore
+
+from ..errors import AllocationError
+from ..spec import Band, Component, Model
+
+#: Columns of every statement line.
+LINE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "school_unit_code": pl.String,
+    "component": pl.String,
+    "line": pl.String,
+    "quantity": pl.Float64,
+    "rate_ore": pl.Int64,
+    "amount_ore": pl.Int64,
+    "template": pl.String,
+    "detail": pl.String,
+}
+
+
+#: Index values are turned into integer weights with this many decimals kept.
+INDEX_SCALE = 10_000
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PotCheck:
+    """One reconciliation row: what a pot or budget is, and what the run paid out of it."""
+
+    id: str
+    label: str
+    amount_ore: int
+    distributed_ore: int
+    kind: str  # "pot" (must be exact), "budget" (planned, paid by rate), "fixed_grant" (a budget of named grants), "transfer" (sums to 0)
+    component: str
+    note: str = ""
+
+    @property
+    def difference_ore(self) -> int:
+        return self.amount_ore - self.distributed_ore
+
+
+@dataclass(frozen=True)
+class Unallocated:
+    """One input record (or one group of pupils) that no component paid."""
+
+    kind: str  # "pupils", "decision", "rsu_place", "grant"
+    record: str  # what it is: a pupil pseudonym, a school's name, "gr åk 4"
+    school_unit_code: str
+    count: int
+    reason: str
+    component: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "record": self.record, "school_unit_code": self.school_unit_code, "count": self.count, "reason": self.reason, "component": self.component}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every component may read. ``cells``: resident and other pupils counted by school,
+    form, grade, leisure and flags, with the school's operator and resource-school mark."""
+
+    model: Model
+    year: int
+    cells: pl.DataFrame
+    pupils: pl.DataFrame
+    schools: pl.DataFrame
+    index: pl.DataFrame
+    decisions: pl.DataFrame  # this year's, joined to their pupils (join_decisions)
+    rsu_groups: pl.DataFrame
+    placed: pl.DataFrame  # pupils in RSU groups (pupil_id, school_unit_code, school_form, grade, rsu_group, special_group)
+    school_cols: pl.DataFrame  # school_unit_code, operator, resource_school
+    upper_secondary: pl.DataFrame  # pupils in gy and gyan for the merit-based pots (school_unit_code, school_form, resident, merit_value_year9)
+    #: Intermediate tables several components need (the cells of one selection, band counts),
+    #: computed once per run by whichever component asks first (see ``shared``).
+    _shared: dict[Hashable, Future[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def shared(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, once per run and key: components run side by side on a thread pool,
+        so a second caller waits for the first caller's result instead of computing it again."""
+        with self._lock:
+            future = self._shared.get(key)
+            owner = future is None
+            if future is None:
+                future = self._shared[key] = Future()
+        if owner:
+            try:
+                future.set_result(compute())
+            except BaseException as exc:
+                future.set_exception(exc)
+                raise
+        result: T = future.result()
+        return result
+
+
+@dataclass(frozen=True)
+class Output:
+    lines: pl.DataFrame
+    pots: tuple[PotCheck, ...] = ()
+    #: Per-school extra facts (index, quartile …) to show on the statement.
+    school_facts: pl.DataFrame | None = None
+    #: Records this component was meant to pay and could not (a named school not in the register).
+    unallocated: tuple[Unallocated, ...] = ()
+
+
+Compute = Callable[[Component, Context, dict[str, Output]], Output]
+
+
+def as_lines(df: pl.DataFrame) -> pl.DataFrame:
+    """Bring a frame to LINE_SCHEMA (missing columns become null)."""
+    cols = [
+        (pl.col(n).cast(t) if n in df.columns else pl.lit(None, dtype=t).alias(n))
+        for n, t in LINE_SCHEMA.items()
+    ]
+    return df.select(cols)
+
+
+def empty_lines() -> pl.DataFrame:
+    return pl.DataFrame(schema=LINE_SCHEMA)
+
+
+def selection(c: Component, residents: bool | None = None) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """What ``_select`` keeps: school forms, operators and whether only residents count."""
+    return (c.school_forms, c.operators, c.residents_only if residents is None else residents)
+
+
+def select_cells(c: Component, ctx: Context, *, residents: bool | None = None) -> pl.DataFrame:
+    """The cells a component applies to: its school forms, operators and (by default) residents.
+    Components with the same selection share one filtered table."""
+    forms, operators, only_residents = key = selection(c, residents)
+
+    def select() -> pl.DataFrame:
+        cond = pl.col("school_form").is_in(list(forms)) & pl.col("operator").is_in(list(operators))
+        if only_residents:
+            cond = cond & pl.col("resident")
+        return ctx.cells.filter(cond)
+
+    return ctx.shared(("select", *key), select)
+
+
+def flag_column(c: Component) -> str:
+    """The cells column that counts the pupils a component's flag selects (``n`` = all)."""
+    if c.flag is None:
+        return "n"
+    if c.flag == "special_group_su":
+        return f"f_su_{int(c.min_share * 100)}"
+    return f"f_{c.flag}"
+
+
+def flag_expr(c: Component) -> pl.Expr:
+    """Pupil-level condition behind ``flag_column`` (used once, when the cells are counted)."""
+    share = int(c.min_share * 100)
+    if c.flag == "mother_tongue":
+        return pl.col("mother_tongue").fill_null(False)
+    if c.flag == "newcomer":
+        return pl.col("newcomer").fill_null(False)
+    if c.flag == "special_group_su":
+        return (pl.col("special_group") == "su") & (pl.col("special_group_share") >= share)
+    if c.flag == "special_group_rsu":
+        return pl.col("special_group") == "rsu"
+    if c.flag == "special_group_csu":
+        return pl.col("special_group") == "csu"
+    return pl.lit(True)
+
+
+def count_by_school(cells: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Pupils per school in a cells count column, schools with none left out, sorted by code."""
+    return (
+        cells.group_by("school_unit_code")
+        .agg(pl.col(column).sum().cast(pl.Int64).alias("n"))
+        .filter(pl.col("n") > 0)
+        .sort("school_unit_code")
+    )
+
+
+def bands_frame(bands: tuple[Band, ...]) -> pl.DataFrame:
+    rows = [
+        {"school_form": b.school_form, "grade": g, "band": i, "band_leisure": b.leisure, "band_programme": b.programme, "rate_ore": b.amount_ore, "band_label": b.label}
+        for i, b in enumerate(bands)
+        for g in b.grades
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "school_form": pl.String,
+            "grade": pl.String,
+            "band": pl.Int32,
+            "band_leisure": pl.String,
+            "band_programme": pl.String,
+            "rate_ore": pl.Int64,
+            "band_label": pl.String,
+        },
+    )
+
+
+def band_counts(cells: pl.DataFrame, bands: tuple[Band, ...]) -> pl.DataFrame:
+    """Pupils per school and band (leisure bands count only pupils in that leisure form,
+    programme bands only pupils on that programme)."""
+    joined = cells.join(bands_frame(bands), on=["school_form", "grade"], how="inner").filter(
+        pl.col("band_programme").is_null() | (pl.col("band_programme") == pl.col("programme"))
+    )
+    count = (
+        pl.when(pl.col("band_leisure") == "fritidshem")
+        .then(pl.col("l_fritidshem"))
+        .when(pl.col("band_leisure") == "fritidsklubb")
+        .then(pl.col("l_fritidsklubb"))
+        .otherwise(pl.col("n"))
+    )
+    return (
+        joined.with_columns(count.alias("_count"))
+        .group_by(["school_unit_code", "band"])
+        .agg(
+            pl.col("_count").sum().cast(pl.Int64).alias("n"),
+            pl.col("rate_ore").first(),
+            pl.col("band_label").first(),
+            pl.col("operator").first(),  # one per school
+        )
+        .filter(pl.col("n") > 0)
+        .sort(["school_unit_code", "band"])
+    )
+
+
+def selected_band_counts(c: Component, ctx: Context) -> pl.DataFrame:
+    """``_band_counts`` of a per-pupil component's own selection (shared with its share_of)."""
+    return ctx.shared(("bands", *selection(c), c.bands), lambda: band_counts(select_cells(c, ctx), c.bands))
+
+
+def sorted_apportion(pot: int, df: pl.DataFrame, weight: str, key: str = "school_unit_code") -> pl.Series:
+    """Apportion ``pot`` over ``df[weight]`` with rows sorted by ``key`` (returns in df order)."""
+    order = df.with_row_index("_i").sort(key)
+    parts = apportion(pot, order[weight].cast(pl.Int64).to_list())
+    back = pl.DataFrame({"_i": order["_i"], "_part": pl.Series(parts, dtype=pl.Int64)}).sort("_i")
+    return back["_part"]
+
+
+def scale_ore_expr(expr: pl.Expr, factor: Decimal) -> pl.Expr:
+    """``expr × factor`` rounded half-to-even to whole öre, in exact integer arithmetic
+    (the columnar twin of ``money.scale_ore``)."""
+    num, den = factor.as_integer_ratio()
+    product = expr.cast(pl.Int64) * num
+    q = product // den
+    r = product - q * den  # 0 <= r < den (floor division)
+    up = (2 * r > den) | ((2 * r == den) & (q % 2 == 1))
+    return pl.when(up).then(q + 1).otherwise(q)
+
+
+def kr(ore: int) -> str:
+    return format_ore(ore)
+
+
+def grouped(n: int) -> str:
+    """A count in a generated text, grouped as Swedish writes it ("31 542")."""
+    return format_ore(n * 100, unit="").strip()
+
+
+
+def join_decisions(decisions: pl.DataFrame, pupils: pl.DataFrame, year: int, school_cols: pl.DataFrame) -> pl.DataFrame:
+    """This year's individual decisions joined to the pupils they concern (done once per run)."""
+    dec = decisions.filter(pl.col("kind") == "individual_support")
+    wanted = pupils.select("pupil_id", "school_unit_code", "school_form", "resident")
+    wanted = wanted.join(dec.select("pupil_id").unique(), on="pupil_id", how="semi").join(school_cols, on="school_unit_code", how="left")
+    dec = dec.join(wanted, on="pupil_id", how="left")
+    missing = dec.filter(pl.col("school_unit_code").is_null())
+    if missing.height:
+        raise AllocationError(
+            f"beslut om tilläggsbelopp för {missing.height} elev(er) som inte finns i elevregistret {year}, "
+            f"t.ex. {missing['pupil_id'][0]!r}"
+        )
+    return dec
+
+
+def decisions_of(c: Component, ctx: Context) -> pl.DataFrame:
+    return ctx.decisions
+
+
+def budget_check(c: Component, lines: pl.DataFrame) -> tuple[PotCheck, ...]:
+    if c.budget_ore is None:
+        return ()
+    paid = int(lines["amount_ore"].sum()) if lines.height else 0
+    if c.kind == "fixed_grant":
+        return (PotCheck(c.id, c.label, c.budget_ore, paid, "fixed_grant", c.id, "budget för fasta bidrag till namngivna skolor"),)
+    return (PotCheck(c.id, c.label, c.budget_ore, paid, "budget", c.id, "budget; utbetalas per elev eller beslut"),)
