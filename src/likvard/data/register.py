@@ -22,6 +22,8 @@ from pathlib import Path
 import polars as pl
 
 from likvard.engine.allocation.inputs import (
+    ATTRIBUTE_PREFIX,
+    BASELINE_SCHEMA,
     DECISION_SCHEMA,
     GENDERS,
     GRADES_GR,
@@ -149,7 +151,9 @@ class _Checker:
                 self.problems.append(Problem(self.file, 1, c, "kolumnen saknas"))
                 ok = False
         known = set(required) | set(optional) | {"_row"}
-        unknown = [c for c in self.df.columns if c not in known]
+        # ``attr_…`` columns are attributes a model may declare ([[attribute]]): kept as text,
+        # checked by the model that reads them; any other unknown column is a typo until shown not to be
+        unknown = [c for c in self.df.columns if c not in known and not c.startswith(ATTRIBUTE_PREFIX)]
         for c in unknown:
             if ignore_unknown:
                 if notices is not None:
@@ -445,6 +449,20 @@ def _rsu(source: Source, schools: pl.DataFrame | None, problems: list[Problem], 
     return conform(typed, RSU_GROUP_SCHEMA)
 
 
+def _baseline(source: Source, schools: pl.DataFrame | None, problems: list[Problem], schools_file: str) -> pl.DataFrame | None:
+    """Each school's per-pupil funding of a baseline year (``per_pupil`` in kronor), for a
+    year-on-year floor and cap (``funding_floor``)."""
+    ch = _open(source, problems, "baseline", ("school_unit_code", "per_pupil"), ())
+    if ch is None:
+        return None
+    ch.digits("school_unit_code", 8, what="skolenhetskod")
+    ch.known_school("school_unit_code", schools, schools_file)
+    ch.bad("school_unit_code", pl.col("school_unit_code").is_duplicated(), lambda v: f"skolenheten {v} förekommer flera gånger", rows=True)
+    per_pupil = _money_column(ch, "per_pupil", True)
+    ch.finish()
+    return conform(ch.df.with_columns(per_pupil), BASELINE_SCHEMA)
+
+
 def _index(source: Source, schools: pl.DataFrame | None, problems: list[Problem], schools_file: str) -> pl.DataFrame | None:
     # ``pupils`` is required: without it the socioeconomic pot cannot weigh the schools' need
     # and would silently become a flat per-pupil pot.
@@ -476,6 +494,7 @@ def read_files(
     index: Source | str | None = None,
     decisions: Source | str | None = None,
     rsu_groups: Source | str | None = None,
+    baseline: Source | str | None = None,
     source: str = "",
     notices: list[Problem] | None = None,
     known_schools: pl.DataFrame | None = None,
@@ -491,7 +510,7 @@ def read_files(
     """
     if schools is not None and known_schools is not None:
         raise TypeError("give schools or known_schools, not both")
-    given = [_source(s) for s in (pupils, schools, index, decisions, rsu_groups) if s is not None]
+    given = [_source(s) for s in (pupils, schools, index, decisions, rsu_groups, baseline) if s is not None]
     problems: list[Problem] = []
     school_table: pl.DataFrame | None = None
     schools_file = "skolregistret"
@@ -511,6 +530,7 @@ def read_files(
     index_table = _index(_source(index), school_table, problems, schools_file) if index is not None else None
     decision_table = _decisions(_source(decisions), pupil_table, problems, pupils_file or "pupils.csv") if decisions is not None else None
     rsu_table = _rsu(_source(rsu_groups), school_table, problems, schools_file) if rsu_groups is not None else None
+    baseline_table = _baseline(_source(baseline), school_table, problems, schools_file) if baseline is not None else None
     failed = (schools is not None and school_table is None) or (pupils is not None and pupil_table is None)
     if problems or failed:
         raise InputError(problems or [Problem(source_name(given[0]), None, None, "kunde inte läsas")])
@@ -520,13 +540,14 @@ def read_files(
         index=index_table if index_table is not None else empty(INDEX_SCHEMA),
         decisions=decision_table if decision_table is not None else empty(DECISION_SCHEMA),
         rsu_groups=rsu_table if rsu_table is not None else empty(RSU_GROUP_SCHEMA),
+        baseline=baseline_table if baseline_table is not None else empty(BASELINE_SCHEMA),
         source=source or (_describe(given[0]) if given else ""),
     )
 
 
 def read_dir(path: str | Path, *, notices: list[Problem] | None = None) -> AllocationInput:
     """Read a directory written in the import format (``pupils.csv``, ``schools.csv`` and the
-    optional ``school_index.csv``, ``decisions.csv``, ``rsu_groups.csv``)."""
+    optional ``school_index.csv``, ``decisions.csv``, ``rsu_groups.csv``, ``baseline.csv``)."""
     d = Path(path)
     if not d.is_dir():
         raise InputError([Problem(str(d), None, None, "katalogen finns inte")])
@@ -542,6 +563,7 @@ def read_dir(path: str | Path, *, notices: list[Problem] | None = None) -> Alloc
         index=opt("school_index.csv"),
         decisions=opt("decisions.csv"),
         rsu_groups=opt("rsu_groups.csv"),
+        baseline=opt("baseline.csv"),
         source=source,
         notices=notices,
     )
@@ -581,6 +603,8 @@ def write_dir(inputs: AllocationInput, path: str | Path) -> None:
         _text(_money_text(inputs.decisions, ("amount_ore",))).write_csv(d / "decisions.csv")
     if inputs.rsu_groups.height:
         _text(_money_text(inputs.rsu_groups, ("budgeted_cost_ore", "other_income_ore"))).write_csv(d / "rsu_groups.csv")
+    if inputs.baseline.height:
+        _text(_money_text(inputs.baseline, ("per_pupil_ore",))).write_csv(d / "baseline.csv")
     lines = [inputs.source or "Likvärd import format"]
     if "syntet" in inputs.source.lower():
         lines.append("Alla elever i de här filerna är syntetiska (påhittade); skolenheterna är verkliga där inget annat anges.")

@@ -100,6 +100,17 @@ RSU_GROUP_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 }
 
 
+#: A baseline for a year-on-year floor and cap: each school's per-pupil funding of the year
+#: before (the NFF's minimum funding guarantee compares with it).
+BASELINE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "school_unit_code": pl.String,
+    "per_pupil_ore": pl.Int64,
+}
+
+#: Register columns a model may declare as attributes (``[[attribute]]``) start with this.
+ATTRIBUTE_PREFIX = "attr_"
+
+
 def empty(schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
     """An empty table with the given schema."""
     return pl.DataFrame(schema=schema)
@@ -116,14 +127,18 @@ class AllocationInput:
     rsu_groups: pl.DataFrame = field(default_factory=lambda: empty(RSU_GROUP_SCHEMA))
     #: Where the inputs come from, shown in outputs (e.g. "demo municipality, seed 1, synthetic").
     source: str = ""
+    #: Each school's per-pupil funding of a baseline run, for a year-on-year floor and cap.
+    baseline: pl.DataFrame = field(default_factory=lambda: empty(BASELINE_SCHEMA))
 
 
 def conform(df: pl.DataFrame, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
-    """Select and cast the schema's columns (missing optional columns become null)."""
+    """Select and cast the schema's columns (missing optional columns become null). Columns
+    named ``attr_…`` are kept as they are: a model may declare them as attributes."""
     cols = []
     for name, dtype in schema.items():
         if name in df.columns:
             cols.append(pl.col(name).cast(dtype))
         else:
             cols.append(pl.lit(None, dtype=dtype).alias(name))
+    cols += [pl.col(c) for c in df.columns if c.startswith(ATTRIBUTE_PREFIX) and c not in schema]
     return df.select(cols)

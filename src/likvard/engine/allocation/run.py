@@ -34,7 +34,7 @@ from .kinds.base import (
     join_decisions,
     scale_ore_expr,
 )
-from .spec import Model, planned_amount
+from .spec import POST_KINDS, Model, planned_amount
 from .statement import Statement, StatementLine
 from .unallocated import find_unallocated
 
@@ -311,6 +311,39 @@ def organisers(schools: pl.DataFrame, municipality: str) -> pl.DataFrame:
     return schools.with_columns(pl.when(outside).then(pl.lit("other_municipality")).otherwise(pl.col("operator")).alias("operator"))
 
 
+_TRUE, _FALSE = {"1", "true", "ja", "yes", "sant"}, {"0", "false", "nej", "no", "falskt", ""}
+
+
+def typed_attributes(model: Model, pupils: pl.DataFrame, schools: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The model's declared attributes as typed columns (``attr_<name>``): a flag as a boolean,
+    a band as its text, a number as a float. A missing column or a value the declaration does
+    not allow stops the run with the column, the value and how many rows have it."""
+    tables = {"pupil": pupils, "school": schools}
+    files = {"pupil": "elevregistret", "school": "skolregistret"}
+    for a in model.attributes:
+        df = tables[a.of]
+        if a.column not in df.columns:
+            raise AllocationError(f"{files[a.of]} saknar kolumnen {a.column}, som modellen deklarerar som attribut ({a.label})")
+        text = df[a.column].cast(pl.String).str.strip_chars()
+        if a.type == "flag":
+            lowered = text.str.to_lowercase().fill_null("")
+            bad = df.filter(~lowered.is_in(list(_TRUE | _FALSE)))
+            typed = lowered.is_in(list(_TRUE))
+        elif a.type == "band":
+            bad = df.filter(text.is_not_null() & (text != "") & ~text.is_in(list(a.values)))
+            typed = text.replace("", None)
+        else:
+            number = text.str.replace(",", ".").cast(pl.Float64, strict=False)
+            bad = df.filter(text.is_not_null() & (text != "") & number.is_null())
+            typed = number
+        if bad.height:
+            value = bad[a.column].cast(pl.String)[0]
+            allowed = ", ".join(a.values) if a.type == "band" else ("1/0, true/false, ja/nej" if a.type == "flag" else "ett tal")
+            raise AllocationError(f"{files[a.of]}, kolumnen {a.column}: {value!r} är inget värde av {a.label} ({allowed}); {bad.height} rader")
+        tables[a.of] = df.with_columns(pl.Series(a.column, typed))
+    return tables["pupil"], tables["school"]
+
+
 def build_context(model: Model, inputs: AllocationInput, year: int) -> Context:
     """Everything the components read, counted once: the pupil cells, the subsets, the
     decisions joined to their pupils. A sweep builds it once for all its scenarios."""
@@ -318,6 +351,7 @@ def build_context(model: Model, inputs: AllocationInput, year: int) -> Context:
     pupils = inputs.pupils.filter(pl.col("year") == year)
     if pupils.height == 0:
         raise AllocationError(f"elevregistret har inga elever för år {year}")
+    pupils, schools = typed_attributes(model, pupils, schools)
     pupils = pupils.with_columns((pl.col("home_municipality") == model.municipality).alias("resident"))
     school_cols = schools.select("school_unit_code", "operator", "resource_school").with_columns(pl.col("resource_school").fill_null(False))
     with ThreadPoolExecutor(max_workers=THREADS) as pool:  # independent passes over the pupils
@@ -351,6 +385,7 @@ def build_context(model: Model, inputs: AllocationInput, year: int) -> Context:
         placed=placed,
         upper_secondary=upper,
         school_cols=school_cols,
+        baseline=inputs.baseline,
     )
     return ctx
 
@@ -360,11 +395,16 @@ def compute(ctx: Context) -> dict[str, Output]:
     done: dict[str, Output] = {}
     # Components read only the context (never each other's output), so they run side by side:
     # Polars releases the GIL, and the results are put back in the model's order.
+    first = [c for c in ctx.model.components if c.kind not in POST_KINDS]
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        futures = {c.id: pool.submit(REGISTRY[c.kind], c, ctx, done) for c in ctx.model.components}
-        for c in ctx.model.components:
+        futures = {c.id: pool.submit(REGISTRY[c.kind], c, ctx, done) for c in first}
+        for c in first:
             done[c.id] = futures[c.id].result()
-    return done
+    # a minimum level, a floor or an area-cost factor reads what the components before it paid
+    for c in ctx.model.components:
+        if c.kind in POST_KINDS:
+            done[c.id] = REGISTRY[c.kind](c, ctx, done)
+    return {c.id: done[c.id] for c in ctx.model.components}
 
 
 def run(model: Model, inputs: AllocationInput, year: int | None = None) -> AllocationResult:

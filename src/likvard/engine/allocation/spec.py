@@ -39,7 +39,17 @@ Kind = Literal[
     "fixed_grant",
     "charge",
     "merit_pot",
+    "per_attribute",
+    "lump_sum",
+    "sparsity",
+    "area_cost",
+    "minimum_per_pupil",
+    "funding_floor",
 ]
+#: Kinds that read other components' amounts for the same school: they run after the rest, in
+#: the model's order (a minimum level tops up what the others paid; a floor compares it).
+POST_KINDS = ("area_cost", "minimum_per_pupil", "funding_floor")
+AttributeType = Literal["flag", "band", "number"]
 
 _ALL_GRADES = {"gr": GRADES_GR, "gran": GRADES_GR, "gy": GRADES_GY, "gyan": GRADES_GY}
 
@@ -58,6 +68,35 @@ class Band:
     label: str
     leisure: str | None = None
     programme: str | None = None
+
+
+@dataclass(frozen=True)
+class ValueRate:
+    """A rule row keyed by an attribute's value: an amount per pupil (``per_attribute``), a
+    factor (``area_cost``), or only the value (a school type a ``lump_sum`` is for)."""
+
+    value: str
+    amount_ore: int = 0
+    factor: Decimal = Decimal(1)
+    label: str = ""
+    school_form: str = ""  # per_attribute: the row applies to pupils of this form …
+    grades: tuple[str, ...] = ()  # … and these grades (empty: the component's forms, every grade)
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A pupil or school attribute the model declares: read from the register's column
+    ``attr_<name>`` (pupils.csv or schools.csv), checked against its type and values."""
+
+    name: str
+    of: str  # "pupil" or "school"
+    type: str  # AttributeType
+    values: tuple[str, ...] = ()
+    label: str = ""
+
+    @property
+    def column(self) -> str:
+        return f"attr_{self.name}"
 
 
 @dataclass(frozen=True)
@@ -127,6 +166,16 @@ class Component:
     #: programme of the model's common price list do not count) or "only" (only those count).
     #: Own schools are never on the common list (their programpeng is their own, L3431–3434).
     price_list: str = ""
+    # the open rule language (docs/model-format.md, "Rules for any funder")
+    attribute: str = ""
+    values: tuple[ValueRate, ...] = ()
+    counted: tuple[str, ...] = ()  # the components a post-kind reads (default: all before it)
+    floor: Decimal = Decimal(0)
+    cap: Decimal | None = None
+    max_pupils: int = 0
+    distance: Decimal = Decimal(0)
+    school_attribute: str = ""  # the component applies only to schools of this type …
+    school_values: tuple[str, ...] = ()  # … whose attribute has one of these values
 
 
 @dataclass(frozen=True)
@@ -178,6 +227,7 @@ class Model:
     #: independent schools and other municipalities' schools are paid by; components with
     #: ``price_list`` select their pupils by it.
     common_price_list: tuple[str, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
     directory: str = ""
     #: The raw TOML documents by file name; overrides are applied to these and re-validated.
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
@@ -185,6 +235,12 @@ class Model:
     #: SHA-256 over the model's files as read (name and bytes, in name order): the version a
     #: run records, so a statement can always be traced to the exact rules it was paid under.
     version: str = ""
+
+    def attribute(self, name: str) -> Attribute:
+        for a in self.attributes:
+            if a.name == name:
+                return a
+        raise KeyError(name)
 
     def component(self, component_id: str) -> Component:
         for c in self.components:
@@ -301,6 +357,21 @@ class _Keys:
             raise self.error(key, f"{value!r} ligger inte mellan 0 och 100 %")
         return share
 
+    def signed_share(self, key: str) -> Decimal:
+        """A share that may be negative (a floor of −0,5 %), between −100 % and 100 %."""
+        value = self.get(key)
+        text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else None
+        if text is None:
+            raise self.error(key, f"skriv andelen som text, t.ex. \"0,5 %\", inte {value!r}")
+        negative = text[:1] in ("-", "\u2212")
+        try:
+            share = parse_share(text[1:] if negative else text)
+        except MoneyError as exc:
+            raise self.error(key, str(exc)) from None
+        if share > 1:
+            raise self.error(key, f"{value!r} ligger inte mellan −100 och 100 %")
+        return -share if negative else share
+
     def decimal(self, key: str) -> Decimal:
         value = self.get(key)
         if isinstance(value, bool) or not isinstance(value, int | str):
@@ -327,6 +398,12 @@ class _Keys:
                 if v not in ok:
                     raise self.error(key, f"{v!r} är inget giltigt värde ({', '.join(ok)})")
         return tuple(value)
+
+    def table(self, key: str) -> _Keys:
+        value = self.get(key)
+        if not isinstance(value, Mapping):
+            raise self.error(key, "ska vara en tabell, t.ex. { attribute = \"phase\", values = [\"primary\"] }")
+        return _Keys(value, self.file, self.component, self._name(key))
 
     def tables(self, key: str) -> list[_Keys]:
         value = self.get(key)
@@ -480,6 +557,69 @@ def _merit_pot(k: _Keys, c: dict[str, Any]) -> None:
     c["price_list"] = k.choice("price_list", ("", "exclude", "only"), default="")
 
 
+def _values(k: _Keys, key: str, *, amount: bool = False, factor: bool = False, forms: tuple[str, ...] = ()) -> tuple[ValueRate, ...]:
+    rows: list[ValueRate] = []
+    for t in k.tables(key):
+        value = t.get("value")
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        if not isinstance(value, str | int):
+            raise t.error("value", "ett värde (text, tal eller true/false) behövs")
+        form = ""
+        grades: tuple[str, ...] = ()
+        if forms:  # rows by school form and grades: primary and secondary rates of one factor
+            form = t.choice("school_form", forms, default=forms[0])
+            grades = parse_grades(t.text("grades"), form, t, "grades") if t.has("grades") else _ALL_GRADES[form]
+        row = ValueRate(str(value), t.need_money("amount") if amount else 0, t.decimal("factor") if factor else Decimal(1), t.text("label", default=str(value)), form, grades)
+        t.done()
+        for other in rows:
+            overlap = (not row.grades and not other.grades) or bool(set(other.grades) & set(row.grades))
+            if other.value == row.value and other.school_form == row.school_form and overlap:
+                raise t.error("value", f"värdet {row.value!r} förekommer två gånger för samma elever")
+        rows.append(row)
+    return tuple(rows)
+
+
+def _per_attribute(k: _Keys, c: dict[str, Any]) -> None:
+    c["attribute"] = k.text("attribute")
+    c["values"] = _values(k, "rates", amount=True, forms=c["school_forms"])
+
+
+def _lump_sum(k: _Keys, c: dict[str, Any]) -> None:
+    c["amount_ore"] = k.need_money("amount", allow_zero=False)
+    c["min_pupils"] = k.integer("min_pupils", default=1, minimum=1)
+    c["max_pupils"] = k.integer("max_pupils", default=0)
+    if k.has("attribute"):
+        c["attribute"] = k.text("attribute")
+        c["values"] = _values(k, "values")
+
+
+def _sparsity(k: _Keys, c: dict[str, Any]) -> None:
+    c["amount_ore"] = k.need_money("amount", allow_zero=False)
+    c["attribute"] = k.text("attribute")
+    c["distance"] = k.decimal("distance")
+    c["max_pupils"] = k.integer("max_pupils", minimum=1)
+
+
+def _area_cost(k: _Keys, c: dict[str, Any]) -> None:
+    c["attribute"] = k.text("attribute")
+    c["values"] = _values(k, "factors", factor=True)
+    c["counted"] = k.strings("of", ())
+
+
+def _minimum_per_pupil(k: _Keys, c: dict[str, Any]) -> None:
+    c["bands"] = _bands(k, "levels", c["school_forms"][0], leisure_ok=False)
+    c["counted"] = k.strings("of", ())
+
+
+def _funding_floor(k: _Keys, c: dict[str, Any]) -> None:
+    c["floor"] = k.signed_share("floor")
+    c["cap"] = k.signed_share("cap") if k.has("cap") else None
+    c["counted"] = k.strings("of", ())
+    if c["cap"] is not None and c["cap"] < c["floor"]:
+        raise k.error("cap", "taket kan inte vara lägre än golvet")
+
+
 _PARSERS: dict[str, Callable[[_Keys, dict[str, Any]], None]] = {
     "per_pupil": _per_pupil,
     "share_of": _share_of,
@@ -492,6 +632,12 @@ _PARSERS: dict[str, Callable[[_Keys, dict[str, Any]], None]] = {
     "fixed_grant": _fixed_grant,
     "charge": _charge,
     "merit_pot": _merit_pot,
+    "per_attribute": _per_attribute,
+    "lump_sum": _lump_sum,
+    "sparsity": _sparsity,
+    "area_cost": _area_cost,
+    "minimum_per_pupil": _minimum_per_pupil,
+    "funding_floor": _funding_floor,
 }
 assert set(_PARSERS) == set(get_args(Kind))
 
@@ -522,6 +668,13 @@ def _component(raw: Mapping[str, Any], file: str) -> Component:
         "interpreted": k.strings("interpreted", ()),
     }
     c["vat"] = k.flag("vat", c["role"] == "home_municipality" and c["funding"] == "municipal")
+    if k.has("schools"):  # only schools of a type: schools = { attribute = "phase", values = ["primary"] }
+        t = k.table("schools")
+        c["school_attribute"] = t.text("attribute")
+        c["school_values"] = tuple(str(v) for v in t.strings("values", ()))
+        if not c["school_values"]:
+            raise t.error("values", "ange vilka värden som gäller, t.ex. [\"primary\"]")
+        t.done()
     _PARSERS[c["kind"]](k, c)
     k.done()
     return Component(**c)
@@ -589,18 +742,83 @@ def _check_pots(model: Model) -> None:
             )
 
 
+def _attribute(raw: Mapping[str, Any], file: str) -> Attribute:
+    name = raw.get("name", "") if isinstance(raw, Mapping) else ""
+    k = _Keys(raw, file, f"attribute {name}")
+    name = k.text("name")
+    if not name.replace("_", "").isalnum() or not name[:1].isalpha():
+        raise k.error("name", "namnet får ha bokstäver, siffror och _ (kolumnen heter attr_<namn>)")
+    kind = k.choice("type", get_args(AttributeType))
+    values = k.strings("values", ()) if kind == "band" else ()
+    if kind == "band" and not values:
+        raise k.error("values", "ett band behöver sina värden, t.ex. [\"A\", \"B\", \"C\"]")
+    attribute = Attribute(name, k.choice("of", ("pupil", "school"), default="pupil"), kind, values, k.text("label", default=name))
+    k.done()
+    return attribute
+
+
+#: What each kind of the open rule language needs of its attribute: its table and its types.
+_ATTRIBUTE_USE = {
+    "per_attribute": ("pupil", ("flag", "band")),
+    "lump_sum": ("school", ("flag", "band")),
+    "sparsity": ("school", ("number",)),
+    "area_cost": ("school", ("band",)),
+}
+
+
+def _check_attributes(model: Model) -> None:
+    """Every attribute a component reads is declared, on the right table and of a usable type;
+    the values its rows name are values the attribute can take; the components a post-kind
+    counts exist and come before it."""
+    names = [a.name for a in model.attributes]
+    if len(set(names)) != len(names):
+        raise ModelError("två attribut har samma namn", key="attribute")
+    order = {c.id: i for i, c in enumerate(model.components)}
+    for c in model.components:
+        where = {"file": c.file, "component": c.id}
+        if c.attribute:
+            if c.attribute not in names:
+                raise ModelError(f"attributet {c.attribute!r} är inte deklarerat ([[attribute]] name = \"{c.attribute}\")", key="attribute", **where)
+            a = model.attribute(c.attribute)
+            table, types = _ATTRIBUTE_USE[c.kind]
+            if a.of != table or a.type not in types:
+                raise ModelError(f"{c.kind} läser ett attribut för {table} av typen {' eller '.join(types)}; {a.name!r} är {a.of}, {a.type}", key="attribute", **where)
+            allowed = set(a.values) if a.type == "band" else {"0", "1"}
+            for v in c.values:
+                if v.value not in allowed:
+                    raise ModelError(f"{v.value!r} är inget värde av {a.name!r} ({', '.join(sorted(allowed))})", key="values", **where)
+        if c.school_attribute:
+            if c.school_attribute not in names:
+                raise ModelError(f"attributet {c.school_attribute!r} är inte deklarerat", key="schools", **where)
+            a = model.attribute(c.school_attribute)
+            if a.of != "school" or a.type == "number":
+                raise ModelError(f"schools.attribute ska vara ett skolattribut av typen flag eller band; {a.name!r} är {a.of}, {a.type}", key="schools", **where)
+            allowed = set(a.values) if a.type == "band" else {"0", "1"}
+            for value in c.school_values:
+                if value not in allowed:
+                    raise ModelError(f"{value!r} är inget värde av {a.name!r} ({', '.join(sorted(allowed))})", key="schools", **where)
+        for other in c.counted:
+            if other not in order:
+                raise ModelError(f"okänd komponent {other!r}", key="of", **where)
+            if order[other] >= order[c.id]:
+                raise ModelError(f"{other!r} måste stå före {c.id!r} i modellen (den räknas av den)", key="of", **where)
+
+
 def build_model(
     raw_files: Mapping[str, Mapping[str, Any]], directory: str = "", overrides: tuple[tuple[str, str], ...] = (), version: str = ""
 ) -> Model:
     """Validate raw TOML documents (file name → document) into a Model."""
     header: tuple[str, Mapping[str, Any]] | None = None
     components: list[Component] = []
+    attributes: list[Attribute] = []
     frame_raw: list[tuple[str, Mapping[str, Any]]] = []
     for file in sorted(raw_files):
         doc = raw_files[file]
-        unknown = sorted(set(doc) - {"model", "component", "frame"})
+        unknown = sorted(set(doc) - {"model", "component", "frame", "attribute"})
         if unknown:
-            raise ModelError("okänd tabell (tillåtna: model, component, frame)", file=file, key=unknown[0])
+            raise ModelError("okänd tabell (tillåtna: model, component, frame, attribute)", file=file, key=unknown[0])
+        for raw in doc.get("attribute", []) if isinstance(doc.get("attribute", []), list) else []:
+            attributes.append(_attribute(raw, file))
         if "model" in doc:
             if header is not None:
                 raise ModelError(f"[model] finns redan i {header[0]}", file=file, key="model")
@@ -641,6 +859,7 @@ def build_model(
         municipality=municipality,
         labels=labels,
         common_price_list=k.strings("common_price_list", ()),
+        attributes=tuple(attributes),
         source=k.text("source"),
         vat_rate=k.share_value("vat_rate"),
         components=tuple(components),
@@ -653,6 +872,7 @@ def build_model(
     k.done()
     if not components:
         raise ModelError("modellen har inga komponenter", file=directory or file)
+    _check_attributes(model)
     for c in components:
         if c.price_list and not model.common_price_list:
             raise ModelError("price_list kräver att [model] anger common_price_list (programmen på den gemensamma prislistan)", file=c.file, component=c.id, key="price_list")

@@ -91,6 +91,8 @@ class Context:
     placed: pl.DataFrame  # pupils in RSU groups (pupil_id, school_unit_code, school_form, grade, rsu_group, special_group)
     school_cols: pl.DataFrame  # school_unit_code, operator, resource_school
     upper_secondary: pl.DataFrame  # pupils in gy and gyan for the merit-based pots (school_unit_code, school_form, resident, merit_value_year9)
+    #: Each school's per-pupil funding of a baseline run (for ``funding_floor``), maybe empty.
+    baseline: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"school_unit_code": pl.String, "per_pupil_ore": pl.Int64}))
     #: Intermediate tables several components need (the cells of one selection, band counts),
     #: computed once per run by whichever component asks first (see ``shared``).
     _shared: dict[Hashable, Future[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -140,21 +142,35 @@ def empty_lines() -> pl.DataFrame:
     return pl.DataFrame(schema=LINE_SCHEMA)
 
 
-def selection(c: Component, residents: bool | None = None) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
-    """What ``_select`` keeps: school forms, operators and whether only residents count."""
-    return (c.school_forms, c.operators, c.residents_only if residents is None else residents)
+def selection(c: Component, residents: bool | None = None) -> tuple[Any, ...]:
+    """What ``select_cells`` keeps: school forms, operators, whether only residents count, and
+    the schools of a type (``schools = {attribute, values}``), when the component names one."""
+    return (c.school_forms, c.operators, c.residents_only if residents is None else residents, c.school_attribute, c.school_values)
+
+
+def schools_of_type(c: Component, ctx: Context) -> pl.DataFrame | None:
+    """The schools whose declared attribute has one of the component's ``schools.values``
+    (None: every school)."""
+    if not c.school_attribute:
+        return None
+    column = f"attr_{c.school_attribute}"
+    value = pl.col(column).cast(pl.Int8).cast(pl.String) if ctx.schools.schema[column] == pl.Boolean else pl.col(column).cast(pl.String)
+    return ctx.schools.filter(value.is_in(list(c.school_values))).select("school_unit_code")
 
 
 def select_cells(c: Component, ctx: Context, *, residents: bool | None = None) -> pl.DataFrame:
-    """The cells a component applies to: its school forms, operators and (by default) residents.
-    Components with the same selection share one filtered table."""
-    forms, operators, only_residents = key = selection(c, residents)
+    """The cells a component applies to: its school forms, operators, (by default) residents,
+    and its type of school. Components with the same selection share one filtered table."""
+    key = selection(c, residents)
+    forms, operators, only_residents = key[:3]
 
     def select() -> pl.DataFrame:
         cond = pl.col("school_form").is_in(list(forms)) & pl.col("operator").is_in(list(operators))
         if only_residents:
             cond = cond & pl.col("resident")
-        return ctx.cells.filter(cond)
+        cells = ctx.cells.filter(cond)
+        kind = schools_of_type(c, ctx)
+        return cells if kind is None else cells.join(kind, on="school_unit_code", how="semi")
 
     return ctx.shared(("select", *key), select)
 
@@ -301,3 +317,26 @@ def budget_check(c: Component, lines: pl.DataFrame) -> tuple[PotCheck, ...]:
     if c.kind == "fixed_grant":
         return (PotCheck(c.id, c.label, c.budget_ore, paid, "fixed_grant", c.id, "budget för fasta bidrag till namngivna skolor"),)
     return (PotCheck(c.id, c.label, c.budget_ore, paid, "budget", c.id, "budget; utbetalas per elev eller beslut"),)
+
+
+def counted_amounts(c: Component, ctx: Context, done: dict[str, Output]) -> pl.DataFrame:
+    """What the components a post-kind reads paid each school (``of``; by default every
+    component before it in the model): school_unit_code, counted_ore."""
+    ids = list(c.counted) or [o.id for o in ctx.model.components[: [x.id for x in ctx.model.components].index(c.id)]]
+    frames = [done[i].lines.select("school_unit_code", "amount_ore") for i in ids if i in done]
+    if not frames:
+        return pl.DataFrame(schema={"school_unit_code": pl.String, "counted_ore": pl.Int64})
+    return pl.concat(frames).group_by("school_unit_code").agg(pl.col("amount_ore").sum().cast(pl.Int64).alias("counted_ore")).sort("school_unit_code")
+
+
+def half_even_div(numerator: pl.Expr, denominator: int) -> pl.Expr:
+    """``numerator / denominator`` rounded half-to-even, in integers (``denominator`` > 0)."""
+    q = numerator // denominator
+    r = numerator - q * denominator
+    up = (2 * r > denominator) | ((2 * r == denominator) & (q % 2 == 1))
+    return pl.when(up).then(q + 1).otherwise(q)
+
+
+def school_pupils(c: Component, ctx: Context) -> pl.DataFrame:
+    """Pupils per school in the component's selection (school forms, organisers, residents)."""
+    return count_by_school(select_cells(c, ctx), "n")
