@@ -77,8 +77,9 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "index": (),
     "decisions": ("pupil_id",),
     "rsu_groups": ("group_id", "area"),
+    "baseline": (),
 }
-_TABLE_OF_FILE = {"pupils.csv": "pupils", "schools.csv": "schools", "school_index.csv": "index", "school_index": "index", "decisions.csv": "decisions", "rsu_groups.csv": "rsu_groups"}
+_TABLE_OF_FILE = {"pupils.csv": "pupils", "schools.csv": "schools", "school_index.csv": "index", "school_index": "index", "decisions.csv": "decisions", "rsu_groups.csv": "rsu_groups", "baseline.csv": "baseline"}
 
 
 def text_columns(schema_name: str) -> tuple[str, ...]:

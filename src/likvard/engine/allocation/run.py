@@ -337,9 +337,10 @@ def typed_attributes(model: Model, pupils: pl.DataFrame, schools: pl.DataFrame) 
             bad = df.filter(text.is_not_null() & (text != "") & number.is_null())
             typed = number
         if bad.height:
-            value = bad[a.column].cast(pl.String)[0]
+            value = str(bad[a.column].cast(pl.String)[0])
+            value = value if len(value) <= 8 else f"ett värde på {len(value)} tecken"  # a long value may be personal data: never echoed
             allowed = ", ".join(a.values) if a.type == "band" else ("1/0, true/false, ja/nej" if a.type == "flag" else "ett tal")
-            raise AllocationError(f"{files[a.of]}, kolumnen {a.column}: {value!r} är inget värde av {a.label} ({allowed}); {bad.height} rader")
+            raise AllocationError(f"{files[a.of]}, kolumnen {a.column}: «{value}» är inget värde av {a.label} ({allowed}); {bad.height} rader")
         tables[a.of] = df.with_columns(pl.Series(a.column, typed))
     return tables["pupil"], tables["school"]
 
@@ -438,7 +439,7 @@ def run(model: Model, inputs: AllocationInput, year: int | None = None) -> Alloc
         pl.lit(f"momskompensation {pct} av {{detail}} (fristående skola, utanför potterna)").alias("template"),
         pl.Series([format_ore(b) for b in base["base"].to_list()], dtype=pl.String).alias("detail"),
         pl.lit(0, dtype=pl.UInt32).alias("_seq"),
-    )
+    ).filter(pl.col("amount_ore") != 0)
     order = {c.id: i for i, c in enumerate(model.components)}
     order[VAT_COMPONENT] = len(order)
     # by school, then component, then the component's own line order: (_order, _seq) is unique,

@@ -1,0 +1,121 @@
+"""The open rule language: declared attributes, and the kinds any funder's formula is built of.
+Property tests on random registers: minimum levels, floors and caps hold for every school, and
+every line is exact."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from likvard.engine.allocation import AllocationError, AllocationInput, ModelError, build_model, conform, run
+from likvard.engine.allocation.inputs import BASELINE_SCHEMA, PUPIL_SCHEMA, SCHOOL_SCHEMA
+
+MODEL = {
+    "id": "test", "year": 2024, "name": "Regelspråk", "municipality": "9009", "source": "test", "vat_rate": "0 %",
+}
+ATTRIBUTES = [
+    {"name": "fsm", "type": "flag"},
+    {"name": "band", "type": "band", "values": ["A", "B", "C"]},
+    {"name": "phase", "of": "school", "type": "band", "values": ["primary", "secondary"]},
+    {"name": "distance", "of": "school", "type": "number"},
+    {"name": "area", "of": "school", "type": "band", "values": ["dear", "plain"]},
+]
+
+
+def _model(rates: tuple[int, int], fsm: int, band: tuple[int, int, int], lump: int, level: int, floor: str, cap: str, factor: str):
+    components = [
+        {"id": "basic", "kind": "per_pupil", "label": "Grund", "source": "t", "rates": [{"grades": "F-5", "amount": str(rates[0])}, {"grades": "6-9", "amount": str(rates[1])}]},
+        {"id": "fsm", "kind": "per_attribute", "label": "FSM", "source": "t", "attribute": "fsm", "rates": [{"value": True, "amount": str(fsm)}]},
+        {"id": "band", "kind": "per_attribute", "label": "Band", "source": "t", "attribute": "band", "rates": [{"value": v, "amount": str(a)} for v, a in zip("ABC", band, strict=True)]},
+        {"id": "lump", "kind": "lump_sum", "label": "Klumpsumma", "source": "t", "amount": str(lump), "schools": {"attribute": "phase", "values": ["primary"]}},
+        {"id": "sparse", "kind": "sparsity", "label": "Gles", "source": "t", "attribute": "distance", "distance": "5", "max_pupils": 60, "amount": "50000"},
+        {"id": "area", "kind": "area_cost", "label": "Område", "source": "t", "attribute": "area", "factors": [{"value": "dear", "factor": factor}]},
+        {"id": "minimum", "kind": "minimum_per_pupil", "label": "Miniminivå", "source": "t", "levels": [{"grades": "F-9", "amount": str(level)}]},
+        {"id": "floor", "kind": "funding_floor", "label": "Golv", "source": "t", "floor": floor, "cap": cap},
+    ]
+    return build_model({"model.toml": {"model": MODEL, "attribute": ATTRIBUTES, "component": components}})
+
+
+def _register(seed: int, n_schools: int) -> AllocationInput:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    codes = [f"{90000000 + i:08d}" for i in range(n_schools)]
+    schools = pl.DataFrame({
+        "school_unit_code": codes, "name": [f"Skola {c}" for c in codes], "operator": "municipal", "municipality_code": "9009", "school_forms": "gr",
+        "attr_phase": rng.choice(["primary", "secondary"], n_schools), "attr_distance": [f"{d:.1f}" for d in rng.uniform(0, 10, n_schools)],
+        "attr_area": rng.choice(["dear", "plain"], n_schools),
+    })
+    size = rng.integers(5, 120, n_schools)
+    rows = []
+    for code, n in zip(codes, size, strict=True):
+        for i in range(int(n)):
+            rows.append({"year": 2024, "pupil_id": f"{code}-{i}", "school_unit_code": code, "school_form": "gr", "grade": str(rng.choice(list("F123456789"))),
+                         "home_municipality": "9009", "attr_fsm": str(int(rng.random() < 0.3)), "attr_band": str(rng.choice(["A", "B", "C", ""]))})
+    pupils = pl.DataFrame(rows)
+    baseline = pl.DataFrame({"school_unit_code": codes, "per_pupil_ore": rng.integers(3_000_000, 9_000_000, n_schools)}, schema=BASELINE_SCHEMA)
+    return AllocationInput(conform(pupils, PUPIL_SCHEMA), conform(schools, SCHOOL_SCHEMA), baseline=baseline)
+
+
+def _half_even(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000), n_schools=st.integers(1, 8),
+    rates=st.tuples(st.integers(20_000, 60_000), st.integers(20_000, 80_000)), fsm=st.integers(0, 5_000),
+    band=st.tuples(st.integers(0, 3_000), st.integers(0, 3_000), st.integers(0, 3_000)), lump=st.integers(1, 900_000),
+    level=st.integers(30_000, 90_000), floor_pct=st.integers(-20, 20), cap_extra=st.integers(0, 40), factor=st.sampled_from(["1", "1,05", "1,1337"]),
+)
+def test_levels_floors_and_caps_hold_for_every_school_and_every_line_is_exact(seed, n_schools, rates, fsm, band, lump, level, floor_pct, cap_extra, factor):
+    floor, cap = f"{floor_pct / 10} %".replace(".", ","), f"{(floor_pct + cap_extra) / 10} %".replace(".", ",")
+    model = _model(rates, fsm, band, lump, level, floor, cap, factor)
+    inputs = _register(seed, n_schools)
+    result = run(model, inputs)
+    lines = result.lines
+    baseline = dict(inputs.baseline.iter_rows())
+    f, c = Decimal(floor_pct) / 1000, Decimal(floor_pct + cap_extra) / 1000
+    for school in result.schools.iter_rows(named=True):
+        code, n = school["school_unit_code"], school["pupils"]
+        mine = lines.filter(pl.col("school_unit_code") == code)
+        by = dict(mine.group_by("component").agg(pl.col("amount_ore").sum()).iter_rows())
+        assert school["total_ore"] == sum(by.values())
+        before_floor = sum(v for k, v in by.items() if k != "floor")
+        assert before_floor >= level * 100 * n  # the minimum level holds
+        low, high = _half_even(Decimal(baseline[code]) * (1 + f)) * n, _half_even(Decimal(baseline[code]) * (1 + c)) * n
+        assert low <= school["total_ore"] <= high  # the floor and the cap hold
+        assert school["total_ore"] == max(low, min(before_floor, high))
+        pre_area = sum(v for k, v in by.items() if k in ("basic", "fsm", "band", "lump", "sparse"))
+        assert by.get("area", 0) == (_half_even(Decimal(pre_area) * (Decimal(factor.replace(",", ".")) - 1)) if inputs.schools.filter(pl.col("school_unit_code") == code)["attr_area"][0] == "dear" else 0)
+    per = lines.filter(pl.col("component").is_in(["basic", "fsm", "band"]))
+    assert (per["amount_ore"] == (per["quantity"] * per["rate_ore"]).cast(pl.Int64)).all()
+
+
+def test_an_undeclared_or_misused_attribute_is_refused_with_its_place():
+    ok = _model((1, 1), 1, (1, 1, 1), 1, 1, "0 %", "1 %", "1")
+    raw = {"model.toml": {"model": MODEL, "attribute": ATTRIBUTES, "component": [
+        {"id": "x", "kind": "per_attribute", "label": "X", "source": "t", "attribute": "nosuch", "rates": [{"value": True, "amount": "1"}]}]}}
+    with pytest.raises(ModelError, match="nosuch.*inte deklarerat"):
+        build_model(raw)
+    raw["model.toml"]["component"][0].update(attribute="band", rates=[{"value": "Z", "amount": "1"}])
+    with pytest.raises(ModelError, match="'Z' är inget värde"):
+        build_model(raw)
+    raw["model.toml"]["component"][0].update(attribute="distance")
+    with pytest.raises(ModelError, match="per_attribute läser ett attribut för pupil"):
+        build_model(raw)
+    assert ok.attribute("fsm").column == "attr_fsm"
+
+
+def test_a_register_without_the_declared_column_or_with_a_bad_value_says_so():
+    model = _model((40_000, 50_000), 1_000, (1, 2, 3), 10_000, 1, "0 %", "1 %", "1")
+    inputs = _register(1, 3)
+    with pytest.raises(AllocationError, match="saknar kolumnen attr_band"):
+        run(model, AllocationInput(inputs.pupils.drop("attr_band"), inputs.schools, baseline=inputs.baseline))
+    bad = inputs.pupils.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("Q")).otherwise(pl.col("attr_band")).alias("attr_band"))
+    with pytest.raises(AllocationError, match="attr_band: «Q» är inget värde av band .*1 rader"):
+        run(model, AllocationInput(bad, inputs.schools, baseline=inputs.baseline))
