@@ -26,10 +26,14 @@ NAMED = ("52863414", "99000001", "63321041", "99648792", "99000002", "99000003",
 
 
 def floor_pass(pupils: pl.DataFrame) -> int:
-    """Read every column once: the least any allocation over these inputs must do."""
+    """Read every column that holds data once: the least any allocation over these inputs must
+    do. Columns that are null throughout are left out: reading them is no work a run must do,
+    and they would make the floor, and so the ratio, look better than it is."""
     acc = 0
     for name in pupils.columns:
         s = pupils[name]
+        if s.null_count() == s.len():
+            continue
         if s.dtype == pl.String:
             acc += int(s.str.len_bytes().sum() or 0)
         elif s.dtype == pl.Boolean:
@@ -73,14 +77,14 @@ def main() -> None:
     floor = best(lambda: floor_pass(year_pupils) + floor_pass(inputs.index) + floor_pass(inputs.schools), args.repeat)
     engine = best(lambda: run(model, inputs, 2024), args.repeat)
     result = run(model, inputs, 2024)
-    t = time.perf_counter()
-    result.to_dict()
-    serialise = time.perf_counter() - t
+    serialise = best(result.to_dict, args.repeat)
+    empty = [n for n in year_pupils.columns if year_pupils[n].null_count() == year_pupils.height]
     print(f"register: {year_pupils.height:,} pupils in 2024, {inputs.schools.height:,} schools, {len(model.components)} components (generated in {gen:.1f} s)")
     print(f"floor (one pass over every input column): {floor * 1000:8.1f} ms")
     print(f"allocation run (all components, reconciled: {result.reconciled}): {engine * 1000:8.1f} ms")
     print(f"ratio run / floor: {engine / floor:6.1f}x   (target <= 10x)")
-    print(f"statement JSON for all schools (to_dict, explanations rendered): {serialise * 1000:8.1f} ms")
+    print(f"statement JSON for all schools (to_dict, explanations rendered): {serialise * 1000:8.1f} ms   {serialise / engine:4.2f}x the run (target <= 1x)")
+    print(f"the floor leaves out {len(empty)} all-null pupil columns: {', '.join(empty) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from likvard.engine.allocation import AllocationError, AllocationInput, ModelError, build_model, conform, run
+from likvard.engine.allocation import (
+    AllocationError,
+    AllocationInput,
+    ModelError,
+    build_model,
+    conform,
+    run,
+)
 from likvard.engine.allocation.inputs import BASELINE_SCHEMA, PUPIL_SCHEMA, SCHOOL_SCHEMA
 
 MODEL = {
@@ -100,7 +107,7 @@ def test_an_undeclared_or_misused_attribute_is_refused_with_its_place():
     ok = _model((1, 1), 1, (1, 1, 1), 1, 1, "0 %", "1 %", "1")
     raw = {"model.toml": {"model": MODEL, "attribute": ATTRIBUTES, "component": [
         {"id": "x", "kind": "per_attribute", "label": "X", "source": "t", "attribute": "nosuch", "rates": [{"value": True, "amount": "1"}]}]}}
-    with pytest.raises(ModelError, match="nosuch.*inte deklarerat"):
+    with pytest.raises(ModelError, match=r"nosuch.*inte deklarerat"):
         build_model(raw)
     raw["model.toml"]["component"][0].update(attribute="band", rates=[{"value": "Z", "amount": "1"}])
     with pytest.raises(ModelError, match="'Z' är inget värde"):
@@ -117,5 +124,5 @@ def test_a_register_without_the_declared_column_or_with_a_bad_value_says_so():
     with pytest.raises(AllocationError, match="saknar kolumnen attr_band"):
         run(model, AllocationInput(inputs.pupils.drop("attr_band"), inputs.schools, baseline=inputs.baseline))
     bad = inputs.pupils.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("Q")).otherwise(pl.col("attr_band")).alias("attr_band"))
-    with pytest.raises(AllocationError, match="attr_band: «Q» är inget värde av band .*1 rader"):
+    with pytest.raises(AllocationError, match=r"attr_band: «Q» är inget värde av band .*1 rader"):
         run(model, AllocationInput(bad, inputs.schools, baseline=inputs.baseline))

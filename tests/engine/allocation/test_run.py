@@ -1,6 +1,8 @@
 """Runs of the Stockholm 2024 model on synthetic registers: reconciliation and the properties
 the brief promises (to the öre, monotone in need, equal terms, independent of row order)."""
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
@@ -225,3 +227,17 @@ def test_rsu_transfers_name_the_host_school_even_with_braces_in_its_name(model, 
     texts = [ln["explanation"] for s in data["schools"] for ln in s["lines"] if ln["component"] == "rsu_pool" and "RSU-grupp på" in ln["explanation"]]
     assert texts, "the synthetic register places pupils in RSU groups at other schools"
     assert all("på Skola {värd} (" in t and t.endswith(")") for t in texts)
+
+
+def test_the_columnar_json_is_the_statements_json(model, register):
+    """``to_dict`` renders every explanation at once; it must give exactly what each
+    statement gives line by line (fractional quantities, singular forms, braces, öre)."""
+    result = run(model, register)
+    assert result.schools_dicts() == [s.to_dict() for s in result.statements()]
+    from likvard.data.register import read_dir
+    from likvard.engine.allocation import load_model as load
+
+    root = Path(__file__).resolve().parents[3] / "examples" / "england-nff"
+    nff = run(load(root / "model"), read_dir(root / "data"))
+    assert nff.schools_dicts() == [s.to_dict() for s in nff.statements()]
+    assert any(ln["quantity"] not in (None,) and not float(ln["quantity"]).is_integer() for s in nff.schools_dicts() for ln in s["lines"])

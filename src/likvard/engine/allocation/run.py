@@ -35,7 +35,7 @@ from .kinds.base import (
     scale_ore_expr,
 )
 from .spec import POST_KINDS, Model, planned_amount
-from .statement import Statement, StatementLine
+from .statement import Statement, StatementLine, render_explanations
 from .unallocated import find_unallocated
 
 VAT_COMPONENT = "vat_compensation"
@@ -154,8 +154,46 @@ class AllocationResult:
             "reconciled": self.reconciled,
             "total_ore": self.total_ore(),
             "unallocated": [u.to_dict() for u in self.unallocated],
-            "schools": [s.to_dict() for s in self.statements()],
+            "schools": self.schools_dicts(),
         }
+
+    def schools_dicts(self) -> list[dict[str, Any]]:
+        """Every school's statement in the JSON shape of ``Statement.to_dict``, built from the
+        columns: the explanations rendered at once (``render_explanations``), the line dicts
+        made by Polars. The same JSON as the statements give one by one (tested), at a fraction
+        of the cost for a national register."""
+        labels = {c.id: c.label for c in self.model.components}
+        labels[VAT_COMPONENT] = "Momskompensation"
+        lines = self.lines.with_columns(
+            pl.col("component").replace_strict(labels, default=pl.col("component"), return_dtype=pl.String).alias("label"),
+            render_explanations(self.lines),
+        )
+        rows = lines.select("component", "label", "line", "quantity", "rate_ore", "amount_ore", "explanation").to_dicts()
+        # lines are sorted by school: each school's lines are one slice of the rows
+        spans = lines.with_row_index("_i").group_by("school_unit_code", maintain_order=True).agg(pl.col("_i").first().alias("start"), pl.len().alias("n"))
+        by_school = {code: rows[start : start + n] for code, start, n in spans.iter_rows()}
+        out = []
+        for row in self.schools.iter_rows(named=True):
+            mine = by_school.get(row["school_unit_code"], [])
+            total = int(row["total_ore"])
+            pupils = int(row["pupils"] or 0)
+            out.append({
+                "school_unit_code": row["school_unit_code"],
+                "name": row["name"],
+                "operator": row["operator"],
+                "municipality_code": row["municipality_code"],
+                "district": row["district"],
+                "area": row["area"],
+                "synthetic": bool(row["synthetic"]),
+                "pupils": pupils,
+                "index": row.get("index"),
+                "index_basis": row.get("index_basis"),
+                "need_quartile": row.get("need_quartile"),
+                "lines": mine,
+                "total_ore": total,
+                "per_pupil_ore": total // pupils if pupils else None,
+            })
+        return out
 
 
 def pot_dict(p: PotCheck) -> dict[str, Any]:

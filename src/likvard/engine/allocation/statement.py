@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import polars as pl
+
 from likvard.money import format_ore
 
 __all__ = ["Language", "Statement", "StatementLine", "explain", "format_quantity"]
@@ -216,3 +218,55 @@ class Statement:
             "total_ore": self.total_ore,
             "per_pupil_ore": self.per_pupil_ore,
         }
+
+
+def _ore_texts(ore: pl.Expr) -> pl.Expr:
+    """``format_ore`` as a column expression (Swedish grouping, öre only when there are any)."""
+    whole = (ore.abs() // 100).cast(pl.String).str.reverse().str.replace_all(r"(\d{3})", "${1}\u00a0").str.strip_chars_end("\u00a0").str.reverse()
+    rest = ore.abs() % 100
+    decimals = pl.when(rest != 0).then(pl.concat_str([pl.lit(","), rest.cast(pl.String).str.zfill(2)])).otherwise(pl.lit(""))
+    sign = pl.when(ore < 0).then(pl.lit("\u2212")).otherwise(pl.lit(""))
+    return pl.when(ore.is_null()).then(pl.lit("")).otherwise(pl.concat_str([sign, whole, decimals, pl.lit("\u00a0kr")]))
+
+
+def render_explanations(lines: pl.DataFrame) -> pl.Series:
+    """Every line's Swedish explanation at once, the same text ``explain`` gives line by line.
+
+    Why columnar: rendering 125 000 lines one call at a time cost five times the run itself
+    (issue 9, item 6). Whole quantities, rates and amounts are formatted as columns; the few
+    fractional quantities go through ``format_quantity`` once per distinct value, so the
+    rounding is Python's exactly. Templates hold only ``{q}``, ``{r}``, ``{a}``, ``{detail}`` and
+    ``{line}``, with ``{{``/``}}`` for literal braces.
+    """
+    quantity = pl.col("quantity")
+    fractional = lines.filter(quantity.is_not_null() & (quantity != quantity.floor()))["quantity"].unique().to_list()
+    fraction_texts = {q: format_quantity(q) for q in fractional}
+    whole = (quantity.cast(pl.Int64) * 100)
+    q_text = (
+        pl.when(quantity.is_null()).then(pl.lit(""))
+        .when(quantity == quantity.floor()).then(_ore_texts(whole).str.strip_suffix("\u00a0kr"))
+        .otherwise(quantity.replace_strict(fraction_texts, default=None, return_dtype=pl.String))
+    )
+    singular = {}
+    for template in lines["template"].unique().to_list():
+        one = template
+        for plural, single in _SINGULAR:
+            one = one.replace(plural, single)
+        if one != template:
+            singular[template] = one
+    template = pl.when(quantity == 1).then(pl.col("template").replace(singular)).otherwise(pl.col("template")) if singular else pl.col("template")
+    braces = bool(lines["template"].str.contains("{{", literal=True).any() or lines["template"].str.contains("}}", literal=True).any())
+    text = template.str.replace_all("{{", "\x00", literal=True).str.replace_all("}}", "\x01", literal=True) if braces else template
+    distinct = lines["template"].unique()
+    for field, value in (
+        ("{q}", q_text),
+        ("{r}", _ore_texts(pl.col("rate_ore"))),
+        ("{a}", _ore_texts(pl.col("amount_ore"))),
+        ("{detail}", pl.col("detail").fill_null("")),
+        ("{line}", pl.col("line")),
+    ):
+        if distinct.str.contains(field, literal=True).any():  # only the fields some template has
+            text = text.str.replace_all(field, value, literal=True)
+    if braces:
+        text = text.str.replace_all("\x00", "{", literal=True).str.replace_all("\x01", "}", literal=True)
+    return lines.select(text.alias("explanation"))["explanation"]
