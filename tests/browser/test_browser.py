@@ -162,6 +162,17 @@ def test_the_controller_changes_the_base_amount_in_a_scenario_and_compares(serve
     assert download.value.suggested_filename.endswith(".xlsx")
     page.get_by_role("link", name="Ändringslogg").click()
     assert "socioeconomic.base_amount" in page.content()
+    # the sweep: the base amount from 1 000 to 3 000 kr, Rinkebyskolan's money as a curve
+    page.goto(server + "/fordelning/svep/")
+    page.get_by_label("Belopp").select_option("socioeconomic.base_amount")
+    page.get_by_label("Från (kr eller andel)").fill("1000")
+    page.get_by_label("Till").fill("3000")
+    page.get_by_label("Steg").fill("100")
+    page.get_by_label("Visa").select_option(label="Rinkebyskolan")
+    page.get_by_role("button", name="Kör svepet").click()
+    page.wait_for_selector("#chart svg .mark-line path", timeout=20_000)
+    assert page.locator("tbody tr").count() == 11 and "Rinkebyskolan:" in page.get_by_role("heading", level=2).inner_text()
+    page.screenshot(path=str(ARTIFACTS / "sweep.png"), full_page=True)
 
 
 def test_an_import_with_errors_shows_them_and_imports_nothing(server, browser, tmp_path):

@@ -56,6 +56,7 @@ RULES = {
     "allocation:reconciliation": ("run", lambda r, _: 302 if r is None else (200 if r in (*ALL, "committee") else 403)),
     "allocation:xlsx": ("run", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "allocation:models": ("plain", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
+    "allocation:sweep": ("plain", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "allocation:scenario": ("scenario", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "allocation:comparison": ("comparison", lambda r, _: 302 if r is None else (200 if r in ALL else 403)),
     "audit:log": ("plain", lambda r, _: 302 if r is None else (200 if r in ("controller", "admin") else 403)),

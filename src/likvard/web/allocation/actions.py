@@ -29,11 +29,12 @@ from likvard.workflows import (
     compare_models,
     load_model,
     scenario_model,
+    sweep_model,
 )
 
 from .models import AllocationRun, Pot, Scenario, SchoolAllocation
 
-__all__ = ["create_scenario", "run_scenario", "run_year", "set_model_values"]
+__all__ = ["create_scenario", "run_scenario", "run_sweep", "run_year", "set_model_values"]
 
 
 def _index_inputs(year: int, chosen: list[Snapshot], municipality: str) -> tuple[Any, IndexModel | None, Any]:
@@ -156,6 +157,14 @@ def scenario_changes(base: Any, overrides: list[str]) -> list[dict[str, Any]]:
     return changes
 
 
+def shown_value(value: str, label: str) -> str:
+    """A swept value as the form shows it: an amount in kronor ("1 000 kr"); a share, or any
+    value whose field is not an amount, as written."""
+    if "andel" in label.lower() or "%" in value:
+        return value
+    return _as_shown(value)
+
+
 def _as_shown(value: Any) -> str:
     """An amount in the statement's notation (``3000`` → ``3 000 kr``); shares and other
     values as written."""
@@ -206,3 +215,14 @@ def run_scenario(actor: Any, scenario: Scenario) -> AllocationRun:
     run = _store(actor, "comparison", year, comparison.after, index, chosen, pupils, stored_fit, scenario, extra, diffs)
     record(actor, "run_scenario", f"scenario «{scenario.name}»", after={"run": run.pk, "overrides": scenario.overrides})
     return run
+
+
+def run_sweep(year: int, varied: list[Any]) -> Any:
+    """The configured model under every value of the varied keys, on the year's stored data
+    and the same index as a run: nothing is stored (a sweep is a look at the curve, not a
+    decision). Raises ModelError, AllocationError or WorkflowError with the CLI's messages."""
+    base = load_model(settings.MODEL_DIR)
+    chosen = snapshots.for_year(year)
+    _pupils, index_model, _stored = _index_inputs(year, chosen, base.municipality)
+    inputs = snapshots.inputs(chosen, snapshots.describe(chosen))
+    return sweep_model(base, inputs, varied, year, index_model=index_model, index_file="indexet", register_file="elevregistret")

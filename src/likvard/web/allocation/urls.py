@@ -11,6 +11,7 @@ urlpatterns = [
     path("korningar/<int:run_id>/jamforelse/", views.comparison, name="comparison"),
     path("modeller/", views.model_list, name="models"),
     path("scenarier/<int:scenario_id>/", views.scenario_detail, name="scenario"),
+    path("svep/", views.sweep, name="sweep"),
     path("skolor/<str:code>/berakning/<int:year>/", views.statement, name="statement"),
     path("skolor/<str:code>/berakning/<int:year>/pdf/", views.statement_pdf, name="statement_pdf"),
 ]

@@ -330,3 +330,89 @@ def comparison(request: HttpRequest, run_id: int) -> HttpResponse:
         "allocation/comparison.html",
         {"chart": chart, "run": run, "rows": rows, "changes": changes, "winners": len(run.summary.get("winners", [])), "losers": len(run.summary.get("losers", [])), "per_component": per_component, "overrides": run.overrides},
     )
+
+
+#: A sweep on the web stays small enough to answer while the user waits (about a second).
+SWEEP_MAX_VALUES = 500
+
+
+@login_required
+def sweep(request: HttpRequest) -> HttpResponse:
+    """One amount varied over a range, and a chosen school's or a need quartile's money against
+    it (issue 9, item 5). The curve a controller shows the committee: what each value of the
+    base amount would give Rinkebyskolan, or the schools with the highest need."""
+    if not may_view_models(request.user):
+        deny(request, "sweep")
+    from django.conf import settings
+
+    from likvard.engine.allocation import Vary, parse_vary
+    from likvard.workflows import load_model
+
+    model = load_model(settings.MODEL_DIR)
+    fields = [(f.key, f"{g.label}, {f.label.lower()}") for g in editable_amounts(model) for f in g.fields]
+    keys = dict(fields)
+    schools = list(visible_schools(request.user).order_by("name").values_list("school_unit_code", "name"))
+    form = {k: request.GET.get(k, "").strip() for k in ("key", "from", "to", "step", "school")}
+    error = ""
+    chart = rows = None
+    summary = ""
+    if form["key"]:
+        try:
+            if form["key"] not in keys:
+                raise ModelError(gettext("Välj ett belopp i listan."))
+            vary = parse_vary(f"{form['key']}={form['from']}:{form['to']}:{form['step']}")
+            if len(vary.values) > SWEEP_MAX_VALUES:
+                raise ModelError(gettext("Högst %(n)d värden åt gången: välj ett större steg.") % {"n": SWEEP_MAX_VALUES})
+            result = actions.run_sweep(model.year, [Vary(vary.key, vary.values)])
+        except (ModelError, AllocationError, WorkflowError) as exc:
+            error = str(exc)
+        else:
+            chart, rows, summary = _sweep_curve(request, result, form["school"] or "q4", keys[form["key"]])
+    return render(request, "allocation/sweep.html", {"fields": fields, "schools": schools, "form": form, "error": error, "chart": chart, "rows": rows, "summary": summary, "max_values": SWEEP_MAX_VALUES})
+
+
+def _sweep_curve(request: HttpRequest, result: Any, target: str, label: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """The chosen school's total, or a need quartile's money per pupil, per varied value."""
+    import numpy as np
+
+    from likvard.web.allocation.models import SchoolAllocation
+
+    index = {code: i for i, code in enumerate(result.schools)}
+    visible = set(visible_schools(request.user).values_list("school_unit_code", flat=True))
+    latest = reading.latest_run()  # the need quartiles and pupils of the year's run
+    facts = {a.school.school_unit_code: a for a in SchoolAllocation.objects.filter(run=latest).select_related("school")} if latest else {}
+    if target.startswith("q") and target[1:] in "1234":
+        members = [c for c, a in facts.items() if a.need_quartile == int(target[1:]) and c in visible and c in index]
+        pupils = sum(facts[c].pupils for c in members) or 1
+        values = result.totals[:, [index[c] for c in members]].sum(axis=1) // pupils if members else np.zeros(len(result.values), dtype=np.int64)
+        what = gettext("Skolor i behovskvartil %(q)s, per elev") % {"q": target[1:]}
+    else:
+        if target not in visible or target not in index:
+            raise Http404
+        values = result.totals[:, index[target]]
+        what = next((a.school.name for c, a in facts.items() if c == target), target)
+    xs = [v[0] for v in result.values]
+    data = [{"värde": float(x.replace(",", ".")), "kr": int(y) / 100} for x, y in zip(xs, values.tolist(), strict=True)]
+    chart = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "description": f"{what}: {label}",
+        "config": {"aria": False},
+        "width": "container",
+        "height": 280,
+        "data": {"values": data},
+        "mark": {"type": "line", "point": len(data) <= 40, "aria": False},
+        "encoding": {
+            "x": {"field": "värde", "type": "quantitative", "title": label},
+            "y": {"field": "kr", "type": "quantitative", "title": gettext("Kronor"), "scale": {"zero": False}},
+            "tooltip": [{"field": "värde"}, {"field": "kr", "format": ",.0f"}],
+        },
+    }
+    shown = {x: actions.shown_value(x, label) for x in xs}  # "1 000 kr", or a share as written
+    step = max(1, len(xs) // 10)
+    rows = [{"value": shown[x], "money": display.money(int(y))} for x, y in list(zip(xs, values.tolist(), strict=True))[::step]]
+    if (len(xs) - 1) % step:
+        rows.append({"value": shown[xs[-1]], "money": display.money(int(values[-1]))})
+    summary = gettext("%(what)s: %(first)s vid %(x0)s, %(last)s vid %(x1)s (%(n)d värden)") % {
+        "what": what, "first": display.money(int(values[0])), "x0": shown[xs[0]], "last": display.money(int(values[-1])), "x1": shown[xs[-1]], "n": len(xs),
+    }
+    return chart, rows, summary
