@@ -16,7 +16,7 @@ def _full(model, register, varied, values):
     [
         # the fast paths: a pot's base amount, a rate per flagged pupil, a pot's amount
         ["socioeconomic.base_amount=1000:3000:1000", "mother_tongue.amount=11000:12000:1000"],
-        ["csu.amount=90 000 000:94 000 000:4 000 000", "gy_socioeconomic.amount=98000000:99000000:1000000"],
+        ["csu.amount=90 000 000:94 000 000:4 000 000", "gy_socioeconomic.amount=97000000:98400000:1400000"],
         # the general path: a schablon band (read by the own schools' share and the RSU pool's
         # pupil money), an RSU premium, a share
         ["standard_amount.rates.0.amount=94000:96000:2000", "rsu_pool.premiums.0.amount=50:70:20"],
