@@ -168,7 +168,12 @@ class AllocationResult:
             pl.col("component").replace_strict(labels, default=pl.col("component"), return_dtype=pl.String).alias("label"),
             render_explanations(self.lines),
         )
-        rows = lines.select("component", "label", "line", "quantity", "rate_ore", "amount_ore", "explanation").to_dicts()
+        # column lists zipped into dict literals: about twice as fast as DataFrame.to_dicts
+        columns = [lines[c].to_list() for c in ("component", "label", "line", "quantity", "rate_ore", "amount_ore", "explanation")]
+        rows = [
+            {"component": c, "label": lb, "line": ln, "quantity": q, "rate_ore": r, "amount_ore": a, "explanation": e}
+            for c, lb, ln, q, r, a, e in zip(*columns, strict=True)
+        ]
         # lines are sorted by school: each school's lines are one slice of the rows
         spans = lines.with_row_index("_i").group_by("school_unit_code", maintain_order=True).agg(pl.col("_i").first().alias("start"), pl.len().alias("n"))
         by_school = {code: rows[start : start + n] for code, start, n in spans.iter_rows()}

@@ -220,33 +220,25 @@ class Statement:
         }
 
 
-def _ore_texts(ore: pl.Expr) -> pl.Expr:
-    """``format_ore`` as a column expression (Swedish grouping, öre only when there are any)."""
-    whole = (ore.abs() // 100).cast(pl.String).str.reverse().str.replace_all(r"(\d{3})", "${1}\u00a0").str.strip_chars_end("\u00a0").str.reverse()
-    rest = ore.abs() % 100
-    decimals = pl.when(rest != 0).then(pl.concat_str([pl.lit(","), rest.cast(pl.String).str.zfill(2)])).otherwise(pl.lit(""))
-    sign = pl.when(ore < 0).then(pl.lit("\u2212")).otherwise(pl.lit(""))
-    return pl.when(ore.is_null()).then(pl.lit("")).otherwise(pl.concat_str([sign, whole, decimals, pl.lit("\u00a0kr")]))
-
-
 def render_explanations(lines: pl.DataFrame) -> pl.Series:
     """Every line's Swedish explanation at once, the same text ``explain`` gives line by line.
 
     Why columnar: rendering 125 000 lines one call at a time cost five times the run itself
-    (issue 9, item 6). Whole quantities, rates and amounts are formatted as columns; the few
-    fractional quantities go through ``format_quantity`` once per distinct value, so the
-    rounding is Python's exactly. Templates hold only ``{q}``, ``{r}``, ``{a}``, ``{detail}`` and
+    (issue 9, item 6). Each distinct quantity, rate and shown amount is formatted once by the
+    same functions ``explain`` uses and mapped back by hash, and the templates are filled as
+    columns. Templates hold only ``{q}``, ``{r}``, ``{a}``, ``{detail}`` and
     ``{line}``, with ``{{``/``}}`` for literal braces.
     """
     quantity = pl.col("quantity")
-    fractional = lines.filter(quantity.is_not_null() & (quantity != quantity.floor()))["quantity"].unique().to_list()
-    fraction_texts = {q: format_quantity(q) for q in fractional}
-    whole = (quantity.cast(pl.Int64) * 100)
-    q_text = (
-        pl.when(quantity.is_null()).then(pl.lit(""))
-        .when(quantity == quantity.floor()).then(_ore_texts(whole).str.strip_suffix("\u00a0kr"))
-        .otherwise(quantity.replace_strict(fraction_texts, default=None, return_dtype=pl.String))
-    )
+    # Quantities, rates and (where a template shows it) amounts repeat: each distinct value is
+    # formatted once in Python, exactly as ``explain`` does, and mapped back by hash.
+    q_texts = {q: format_quantity(q) for q in lines["quantity"].drop_nulls().unique().to_list()}
+    q_text = quantity.replace_strict(q_texts, default="", return_dtype=pl.String).fill_null("")
+    r_texts = {r: format_ore(r) for r in lines["rate_ore"].drop_nulls().unique().to_list()}
+    r_text = pl.col("rate_ore").replace_strict(r_texts, default="", return_dtype=pl.String).fill_null("")
+    shows_amount = lines["template"].str.contains("{a}", literal=True)
+    a_texts = {a: format_ore(a) for a in lines.filter(shows_amount)["amount_ore"].unique().to_list()}
+    a_text = pl.col("amount_ore").replace_strict(a_texts, default="", return_dtype=pl.String)
     singular = {}
     for template in lines["template"].unique().to_list():
         one = template
@@ -260,8 +252,8 @@ def render_explanations(lines: pl.DataFrame) -> pl.Series:
     distinct = lines["template"].unique()
     for field, value in (
         ("{q}", q_text),
-        ("{r}", _ore_texts(pl.col("rate_ore"))),
-        ("{a}", _ore_texts(pl.col("amount_ore"))),
+        ("{r}", r_text),
+        ("{a}", a_text),
         ("{detail}", pl.col("detail").fill_null("")),
         ("{line}", pl.col("line")),
     ):
