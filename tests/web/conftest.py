@@ -53,9 +53,9 @@ def login(client):
 
 def _strings(value) -> list[str]:
     """The texts of a JSON value, keys included. Numbers are left out on purpose: an amount in
-    öre is an integer that can pass the date and check-digit test by chance (1 806 160 907 öre,
-    a school's total in a comparison, reads as 180616-0907); a number in clear would be text
-    (a pupil id, a cell of a file), and every text is scanned."""
+    öre is an integer that can pass the date and check-digit test by chance (a school's total of
+    about 18 mnkr in a comparison once did); a number in clear would be text (a pupil id, a
+    cell of a file), and every text is scanned."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):

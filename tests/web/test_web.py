@@ -255,3 +255,17 @@ def test_the_reconciliation_says_nothing_is_unpaid_and_lists_what_is(login, db):
     page = login("committee").get(reverse("allocation:reconciliation", kwargs={"run_id": run.pk})).content.decode()
     assert "Obetalt: poster i indata som ingen komponent betalade" in page and "Hillelskolan" in page and "skolregistret har ingen skola" in page
     assert "p-hemlig-pseudonym" not in page  # the pupil a decision concerns is not shown
+
+
+def test_a_declared_pupil_attribute_survives_the_import_and_pays_in_the_stored_run(db):
+    """The demo's register goes through the importer like a user's own: its attr_needs_group
+    column is kept in the snapshots, and the run on stored data pays by it."""
+    from likvard.web.allocation.models import SchoolAllocation
+
+    run = AllocationRun.objects.filter(kind="run").first()
+    groups = {}
+    for a in SchoolAllocation.objects.filter(run=run):
+        for ln in a.lines:
+            if ln["component"] == "gyan_needs_supplement":
+                groups[ln["line"]] = groups.get(ln["line"], 0) + ln["quantity"]
+    assert set(groups) == {"behovsgrupp 2", "behovsgrupp 3", "behovsgrupp 4"} and sum(groups.values()) > 200

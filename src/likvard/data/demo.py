@@ -658,6 +658,16 @@ def _flags(rng: np.random.Generator, part: pl.DataFrame, schools: pl.DataFrame, 
     probs = np.array(list(PROGRAMMES.values()), dtype=float)
     programme[school_form == "gy"] = names[rng.choice(names.size, int((school_form == "gy").sum()), p=probs / probs.sum())]
     merit9 = np.where(school_form == "gy", np.clip(225 + 45 * ability - 60 * need, 0, 340), np.nan)
+    # anpassad gymnasieskola's needs group 1–4 (grund- och tilläggsschablon, L3803–3806): the
+    # weaker the pupil, the higher the group; drawn from a generator of its own so that the rest
+    # of the demo is what it was without it
+    group_rng = rng.spawn(1)[0]
+    needs_group = np.full(n, None, dtype=object)
+    gyan_rows = np.flatnonzero(school_form == "gyan")
+    if gyan_rows.size:
+        score = low_ability[gyan_rows] * group_rng.uniform(0.7, 1.3, gyan_rows.size)
+        rank = np.argsort(np.argsort(score)) / gyan_rows.size  # 0 = the strongest
+        needs_group[gyan_rows] = np.select([rank < 0.30, rank < 0.60, rank < 0.85], ["1", "2", "3"], "4")
     out = part.with_columns(
         pl.Series("school_unit_code", codes_now),
         pl.Series("school_form", school_form.astype(str)),
@@ -667,6 +677,7 @@ def _flags(rng: np.random.Generator, part: pl.DataFrame, schools: pl.DataFrame, 
         pl.Series("special_group", special.astype(str)),
         pl.Series("special_group_share", share),
         pl.Series("programme", programme.tolist(), dtype=pl.String),
+        pl.Series("attr_needs_group", needs_group.tolist(), dtype=pl.String),
         pl.Series("merit_value_year9", merit9).fill_nan(None),
     ).filter(pl.Series(keep))
     # RSU pupils get a group id of their area (assigned in _rsu_groups by area and number)

@@ -51,7 +51,8 @@ def load(snapshots: Iterable[Snapshot]) -> dict[str, pl.DataFrame]:
     contents = dict(Snapshot.objects.filter(pk__in=[s.pk for s in chosen]).values_list("pk", "content"))
     for s in chosen:
         by_kind.setdefault(s.kind, []).append(conform(Snapshot.decode(contents[s.pk]), SCHEMAS[s.kind]))
-    return {kind: pl.concat(frames) for kind, frames in by_kind.items()}
+    # years may differ in the attr_ columns a model can declare: missing ones become null
+    return {kind: pl.concat(frames, how="diagonal_relaxed") for kind, frames in by_kind.items()}
 
 
 def for_year(year: int) -> list[Snapshot]:
