@@ -332,8 +332,15 @@ def read_schools(source: Source | str, problems: list[Problem], notices: list[Pr
     ch.number("opened_year", pl.Int32, 1900, 2100, False, "ett årtal")
     ch.number("employees", pl.Int32, 0, None, False, "ett heltal")
     ch.finish()
-    typed = _typed(ch.df, SCHOOL_SCHEMA, ch.decimal_comma)
+    typed = _attribute_text(_typed(ch.df, SCHOOL_SCHEMA, ch.decimal_comma))
     return conform(typed.with_columns(pl.col("school_forms").str.replace_all(" ", "")), SCHOOL_SCHEMA)
+
+
+def _attribute_text(df: pl.DataFrame) -> pl.DataFrame:
+    """``attr_…`` columns as text with empty cells as null: the model that declares one types
+    and checks it (``engine.allocation.run.typed_attributes``)."""
+    extra = [c for c in df.columns if c.startswith(ATTRIBUTE_PREFIX)]
+    return df.with_columns([pl.col(c).cast(pl.String).str.strip_chars().replace("", None).alias(c) for c in extra]) if extra else df
 
 
 def _pupils(source: Source, schools: pl.DataFrame | None, problems: list[Problem], schools_file: str) -> pl.DataFrame | None:
@@ -367,7 +374,7 @@ def _pupils(source: Source, schools: pl.DataFrame | None, problems: list[Problem
     ch.number("guardian_education", pl.Int8, 0, 2, False, "en utbildningsnivå (0, 1, 2)")
     ch.number("guardian_income_decile", pl.Int8, 1, 10, False, "en inkomstdecil (1–10)")
     ch.finish()
-    typed = _typed(ch.df, PUPIL_SCHEMA, ch.decimal_comma)
+    typed = _attribute_text(_typed(ch.df, PUPIL_SCHEMA, ch.decimal_comma))
     typed = typed.with_columns(
         pl.col("leisure").fill_null("none"),
         pl.col("special_group").fill_null("none"),

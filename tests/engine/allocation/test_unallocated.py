@@ -101,3 +101,20 @@ def test_the_home_school_passes_on_fritidshemspeng_for_a_placed_pupil(model, reg
     from likvard.money import scale_ore
 
     assert transfer("fritidshem") - transfer("none") == rate - scale_ore(rate, Decimal(1) - share.share)
+
+
+def test_a_register_without_an_optional_attribute_lists_whom_it_would_have_paid(model, register):
+    """The 2024 model reads anpassad gymnasieskola's needs group from attr_needs_group
+    (required = false). A register without the column still runs; the gyan pupils' supplement
+    is listed as unpaid, with the column named. With the column, they are paid by group."""
+    year = register.pupils.filter((pl.col("year") == 2024) & (pl.col("school_form") == "gy") & (pl.col("home_municipality") == "0180"))
+    chosen = year["pupil_id"].head(6).to_list()
+    pupils = register.pupils.with_columns(pl.when(pl.col("pupil_id").is_in(chosen) & (pl.col("year") == 2024)).then(pl.lit("gyan")).otherwise(pl.col("school_form")).alias("school_form"))
+    without = run(model, dataclasses.replace(register, pupils=pupils))
+    left = [u for u in without.unallocated if u.component == "gyan_needs_supplement"]
+    assert sum(u.count for u in left) == 6 and "saknar kolumnen attr_needs_group" in left[0].reason
+    with_groups = pupils.with_columns(pl.when(pl.col("school_form") == "gyan").then(pl.lit("3")).otherwise(None).alias("attr_needs_group"))
+    paid = run(model, dataclasses.replace(register, pupils=with_groups))
+    assert paid.unallocated == ()
+    lines = paid.lines.filter(pl.col("component") == "gyan_needs_supplement")
+    assert int(lines["quantity"].sum()) == 6 and set(lines["line"].to_list()) == {"behovsgrupp 3"}

@@ -357,16 +357,23 @@ def organisers(schools: pl.DataFrame, municipality: str) -> pl.DataFrame:
 _TRUE, _FALSE = {"1", "true", "ja", "yes", "sant"}, {"0", "false", "nej", "no", "falskt", ""}
 
 
-def typed_attributes(model: Model, pupils: pl.DataFrame, schools: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def typed_attributes(model: Model, pupils: pl.DataFrame, schools: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, tuple[str, ...]]:
     """The model's declared attributes as typed columns (``attr_<name>``): a flag as a boolean,
     a band as its text, a number as a float. A missing column or a value the declaration does
-    not allow stops the run with the column, the value and how many rows have it."""
+    not allow stops the run with the column, the value and how many rows have it. Returns the
+    tables and the attributes (``required = false``) whose column the register lacks."""
     tables = {"pupil": pupils, "school": schools}
+    missing: list[str] = []
     files = {"pupil": "elevregistret", "school": "skolregistret"}
     for a in model.attributes:
         df = tables[a.of]
         if a.column not in df.columns:
-            raise AllocationError(f"{files[a.of]} saknar kolumnen {a.column}, som modellen deklarerar som attribut ({a.label})")
+            if a.required:
+                raise AllocationError(f"{files[a.of]} saknar kolumnen {a.column}, som modellen deklarerar som attribut ({a.label})")
+            dtype = pl.Boolean if a.type == "flag" else (pl.Float64 if a.type == "number" else pl.String)
+            tables[a.of] = df.with_columns(pl.lit(None, dtype=dtype).alias(a.column))
+            missing.append(a.name)
+            continue
         text = df[a.column].cast(pl.String).str.strip_chars()
         if a.type == "flag":
             lowered = text.str.to_lowercase().fill_null("")
@@ -385,7 +392,7 @@ def typed_attributes(model: Model, pupils: pl.DataFrame, schools: pl.DataFrame) 
             allowed = ", ".join(a.values) if a.type == "band" else ("1/0, true/false, ja/nej" if a.type == "flag" else "ett tal")
             raise AllocationError(f"{files[a.of]}, kolumnen {a.column}: «{value}» är inget värde av {a.label} ({allowed}); {bad.height} rader")
         tables[a.of] = df.with_columns(pl.Series(a.column, typed))
-    return tables["pupil"], tables["school"]
+    return tables["pupil"], tables["school"], tuple(missing)
 
 
 def build_context(model: Model, inputs: AllocationInput, year: int) -> Context:
@@ -395,7 +402,7 @@ def build_context(model: Model, inputs: AllocationInput, year: int) -> Context:
     pupils = inputs.pupils.filter(pl.col("year") == year)
     if pupils.height == 0:
         raise AllocationError(f"elevregistret har inga elever för år {year}")
-    pupils, schools = typed_attributes(model, pupils, schools)
+    pupils, schools, missing = typed_attributes(model, pupils, schools)
     pupils = pupils.with_columns((pl.col("home_municipality") == model.municipality).alias("resident"))
     school_cols = schools.select("school_unit_code", "operator", "resource_school").with_columns(pl.col("resource_school").fill_null(False))
     with ThreadPoolExecutor(max_workers=THREADS) as pool:  # independent passes over the pupils
@@ -430,6 +437,7 @@ def build_context(model: Model, inputs: AllocationInput, year: int) -> Context:
         upper_secondary=upper,
         school_cols=school_cols,
         baseline=inputs.baseline,
+        missing_attributes=missing,
     )
     return ctx
 

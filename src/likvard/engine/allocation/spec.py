@@ -93,6 +93,10 @@ class Attribute:
     type: str  # AttributeType
     values: tuple[str, ...] = ()
     label: str = ""
+    #: A register without the column is an error; with ``required = false`` the attribute is
+    #: missing for everyone, and the pupils a component would have paid by it are listed as
+    #: unallocated (a register of a municipality without anpassad gymnasieskola has no needs group).
+    required: bool = True
 
     @property
     def column(self) -> str:
@@ -752,7 +756,7 @@ def _attribute(raw: Mapping[str, Any], file: str) -> Attribute:
     values = k.strings("values", ()) if kind == "band" else ()
     if kind == "band" and not values:
         raise k.error("values", "ett band behöver sina värden, t.ex. [\"A\", \"B\", \"C\"]")
-    attribute = Attribute(name, k.choice("of", ("pupil", "school"), default="pupil"), kind, values, k.text("label", default=name))
+    attribute = Attribute(name, k.choice("of", ("pupil", "school"), default="pupil"), kind, values, k.text("label", default=name), k.flag("required", True))
     k.done()
     return attribute
 

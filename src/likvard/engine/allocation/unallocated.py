@@ -86,8 +86,25 @@ def _unplaced(ctx: Context) -> list[Unallocated]:
     ]
 
 
+def _without_attribute(ctx: Context) -> list[Unallocated]:
+    """Pupils a ``per_attribute`` component would pay by an attribute the register lacks
+    (declared ``required = false``): by school, one record each."""
+    out = []
+    for c in ctx.model.components:
+        if c.kind != "per_attribute" or c.attribute not in ctx.missing_attributes:
+            continue
+        a = ctx.model.attribute(c.attribute)
+        cond = pl.col("school_form").is_in(list(c.school_forms))
+        if c.residents_only:
+            cond = cond & pl.col("resident")
+        pupils = ctx.pupils.filter(cond).join(ctx.school_cols.filter(pl.col("operator").is_in(list(c.operators))).select("school_unit_code"), on="school_unit_code", how="semi")
+        for code, n in pupils.group_by("school_unit_code").len().sort("school_unit_code").iter_rows():
+            out.append(Unallocated("pupils", ", ".join(c.school_forms), code, int(n), f"elevregistret saknar kolumnen {a.column} ({a.label}): {c.label.lower()} betalas inte", c.id))
+    return out
+
+
 def find_unallocated(ctx: Context, done: dict[str, Output]) -> tuple[Unallocated, ...]:
     """Every record of the run's inputs that no component paid (empty when all is paid)."""
     found: list[Unallocated] = [u for o in done.values() for u in o.unallocated]
-    found += _uncovered_pupils(ctx) + _unpaid_decisions(ctx) + _unplaced(ctx)
+    found += _uncovered_pupils(ctx) + _unpaid_decisions(ctx) + _unplaced(ctx) + _without_attribute(ctx)
     return tuple(found)

@@ -93,6 +93,8 @@ class Context:
     upper_secondary: pl.DataFrame  # pupils in gy and gyan for the merit-based pots (school_unit_code, school_form, resident, merit_value_year9)
     #: Each school's per-pupil funding of a baseline run (for ``funding_floor``), maybe empty.
     baseline: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"school_unit_code": pl.String, "per_pupil_ore": pl.Int64}))
+    #: Declared attributes (``required = false``) whose column the register lacks.
+    missing_attributes: tuple[str, ...] = ()
     #: Intermediate tables several components need (the cells of one selection, band counts),
     #: computed once per run by whichever component asks first (see ``shared``).
     _shared: dict[Hashable, Future[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
