@@ -71,44 +71,56 @@ def pooled_premium(c: Component, ctx: Context, done: dict[str, Output]) -> Outpu
     groups = ctx.rsu_groups.sort("group_id")
     frames = [premium.drop("area")]
     pots: list[PotCheck] = []
+    # each area's pot shared per place among its groups, in group-id order: one pass over lists
+    places_by_area: dict[str, list[tuple[str, str, int]]] = {}
+    for group_id, area, host, places in groups.select("group_id", "area", "host_school_unit_code", "places").iter_rows():
+        places_by_area.setdefault(area, []).append((group_id, host, int(places)))
+    share_rows: list[tuple[str, str, int, int]] = []
     for area, pot in zip(area_pots["area"].to_list(), area_pots["pot"].to_list(), strict=True):
-        g = groups.filter(pl.col("area") == area)
-        if g.height == 0 or int(g["places"].sum()) == 0:
+        members = places_by_area.get(area, [])
+        if not members or sum(p for _, _, p in members) == 0:
             pots.append(PotCheck(f"{c.id}:{area}", f"{c.label}, {area}", pot, 0, "pot", c.id, "området har inga RSU-platser: potten är inte fördelad"))
             continue
-        shares = apportion(pot, g["places"].to_list())
-        share_df = g.select("group_id", "host_school_unit_code", "places").with_columns(pl.Series("share", shares, dtype=pl.Int64))
+        shares = apportion(pot, [p for _, _, p in members])
+        share_rows += [(group_id, host, places, share) for (group_id, host, places), share in zip(members, shares, strict=True)]
+        pots.append(PotCheck(f"{c.id}:{area}", f"{c.label}, {area}", pot, sum(shares), "pot", c.id))
+    share_of_group = {group_id: share for group_id, _, _, share in share_rows}
+    if share_rows:
+        share_df = pl.DataFrame(share_rows, schema={"group_id": pl.String, "host_school_unit_code": pl.String, "places": pl.Int32, "share": pl.Int64}, orient="row")
         frames.append(
-            share_df.select(
+            share_df.join(groups.select("group_id", "area"), on="group_id", how="left").select(
                 pl.col("host_school_unit_code").alias("school_unit_code"),
                 pl.lit(c.id).alias("component"),
                 pl.concat_str([pl.lit("pot "), pl.col("group_id")]).alias("line"),
                 pl.col("places").cast(pl.Float64).alias("quantity"),
                 pl.lit(None, dtype=pl.Int64).alias("rate_ore"),
                 pl.col("share").alias("amount_ore"),
-                pl.concat_str([pl.lit(f"andel av områdets RSU-pott ({area}) för grupp "), pl.col("group_id"), pl.lit(": {q} platser")]).alias("template"),
+                pl.concat_str([pl.lit("andel av områdets RSU-pott ("), pl.col("area"), pl.lit(") för grupp "), pl.col("group_id"), pl.lit(": {q} platser")]).alias("template"),
             )
         )
-        pots.append(PotCheck(f"{c.id}:{area}", f"{c.label}, {area}", pot, sum(shares), "pot", c.id))
     # transfers and fee for placed pupils
     placed = ctx.placed.join(groups.select(pl.col("group_id").alias("rsu_group"), "host_school_unit_code"), on="rsu_group", how="left")
     placed = placed.filter(pl.col("host_school_unit_code").is_not_null())  # an unknown group: listed as unallocated
     placed = pupil_money(ctx, c.pupil_money_from, placed.select("pupil_id", "school_unit_code", "school_form", "grade", "leisure", "rsu_group", "host_school_unit_code"))
     grant = ctx.model.component(c.rsu_grant_from).amount_ore if c.rsu_grant_from else 0
     placed = placed.with_columns(pl.lit(grant, dtype=pl.Int64).alias("grant_ore"))
-    pot_share = pl.concat([f for f in frames[1:]]) if len(frames) > 1 else None
-    fee_rows: list[pl.DataFrame] = []
+    # each group's members in pupil-id order, their money and the group's gap: one sort and
+    # one pass, then an equal fee per placed pupil by apportionment
+    placed = placed.sort("rsu_group", "pupil_id")
+    member_rows: dict[str, list[int]] = {}
+    for i, group_id in enumerate(placed["rsu_group"].to_list()):
+        member_rows.setdefault(group_id, []).append(i)
+    money = placed["money_ore"].to_list()
+    fees = [0] * placed.height
     transfer_total = 0
-    for row in groups.iter_rows(named=True):
-        members = placed.filter(pl.col("rsu_group") == row["group_id"]).sort("pupil_id")
-        income = int(members["money_ore"].sum()) + int(members["grant_ore"].sum()) + int(row["other_income_ore"] or 0)
-        if pot_share is not None:
-            income += int(pot_share.filter(pl.col("line") == f"pot {row['group_id']}")["amount_ore"].sum())
-        gap = int(row["budgeted_cost_ore"]) - income
-        if members.height == 0:
+    for group_id, cost, other in groups.select("group_id", "budgeted_cost_ore", "other_income_ore").iter_rows():
+        rows = member_rows.get(group_id, [])
+        if not rows:
             continue
-        fees = apportion(max(gap, 0), [1] * members.height)
-        fee_rows.append(members.with_columns(pl.Series("fee_ore", fees, dtype=pl.Int64)))
+        income = sum(money[i] for i in rows) + grant * len(rows) + int(other or 0) + share_of_group.get(group_id, 0)
+        for i, part in zip(rows, apportion(max(int(cost) - income, 0), [1] * len(rows)), strict=True):
+            fees[i] = part
+    fee_rows = [placed.with_columns(pl.Series("fee_ore", fees, dtype=pl.Int64))] if placed.height else []
     if fee_rows:
         fee = pl.concat(fee_rows)
         out = fee.group_by(["school_unit_code", "host_school_unit_code"]).agg(
