@@ -126,3 +126,20 @@ def test_a_register_without_the_declared_column_or_with_a_bad_value_says_so():
     bad = inputs.pupils.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("Q")).otherwise(pl.col("attr_band")).alias("attr_band"))
     with pytest.raises(AllocationError, match=r"attr_band: «Q» är inget värde av band .*1 rader"):
         run(model, AllocationInput(bad, inputs.schools, baseline=inputs.baseline))
+
+
+def test_the_new_kinds_explain_themselves_in_english_too():
+    from pathlib import Path
+
+    from likvard.data.register import read_dir
+    from likvard.engine.allocation import load_model
+
+    root = Path(__file__).resolve().parents[3] / "examples" / "england-nff"
+    result = run(load_model(root / "model"), read_dir(root / "data"))
+    texts = {ln.component: ln.explanation_in("en") for s in result.statements() for ln in s.lines}
+    assert texts["lump_sum"].startswith("lump sum per school")
+    assert texts["funding_guarantee"].startswith(("floor", "cap")) and "against the base year" in texts["funding_guarantee"]
+    assert "minimum level" in texts["minimum_per_pupil"] and "other components" in texts["minimum_per_pupil"]
+    assert texts["area_cost"].startswith("area cost: factor")
+    swedish = {"klumpsumma", "golv", "miniminivå", "områdeskostnad", "basår", "glesbygdstillägg"}
+    assert not any(word in text for text in texts.values() for word in swedish)

@@ -15,13 +15,16 @@ def per_attribute(c: Component, ctx: Context, done: dict[str, Output]) -> Output
     factors are written this way (the NFF's FSM, FSM6, IDACI, EAL, mobility, low prior
     attainment). Exact: pupils × rate, per school and row."""
     column = f"attr_{c.attribute}"
-    pupils = ctx.pupils.select("school_unit_code", "school_form", "grade", "resident", column).join(
-        ctx.school_cols.select("school_unit_code", "operator"), on="school_unit_code", how="left"
-    )
-    cond = pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators))
+    # the component's own pupils first (a few thousand of a million), then their organiser
+    first = pl.col("school_form").is_in(list(c.school_forms))
     if c.residents_only:
-        cond = cond & pl.col("resident")
-    pupils = pupils.filter(cond)
+        first = first & pl.col("resident")
+    pupils = (
+        ctx.pupils.filter(first)
+        .select("school_unit_code", "school_form", "grade", column)
+        .join(ctx.school_cols.select("school_unit_code", "operator"), on="school_unit_code", how="left")
+        .filter(pl.col("operator").is_in(list(c.operators)))
+    )
     kind = schools_of_type(c, ctx)
     if kind is not None:
         pupils = pupils.join(kind, on="school_unit_code", how="semi")

@@ -28,6 +28,6 @@ def sparsity(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         pl.lit(c.amount_ore, dtype=pl.Int64).alias("rate_ore"),
         half_even_div(pl.lit(c.amount_ore, dtype=pl.Int64) * (c.max_pupils - pl.col("n").cast(pl.Int64)), c.max_pupils).alias("amount_ore"),
         pl.lit("glesbygdstillägg {q} × {r} ({detail})").alias("template"),
-        pl.format("{} elever av högst " + str(c.max_pupils) + ", {} km", pl.col("n"), pl.col("distance").round(1)).alias("detail"),
+        pl.format("{} elever av högst " + str(c.max_pupils) + ", {} km", pl.col("n"), pl.col("distance").round(1).cast(pl.String).str.replace(".", ",", literal=True)).alias("detail"),
     )
     return Output(as_lines(lines), budget_check(c, lines))
