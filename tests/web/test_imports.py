@@ -216,3 +216,26 @@ def test_a_file_that_is_not_excel_is_refused_with_a_message(login, db):
     page = _post(login("controller"), "register", _upload("elever.xlsx", b"year,school\n2024,x\n", XLSX)).content.decode()
     assert "ingenting har importerats" in page and "Excel" in page
     assert not ImportedFile.objects.filter(filename="elever.xlsx").exists()
+
+
+def test_a_baseline_is_imported_for_its_year_and_read_by_runs(login, db, tmp_path):
+    """baseline.csv (each school's per-pupil funding of the base year) is a snapshot of the
+    year it applies to; the run's inputs carry it for a model's floor and cap."""
+    from likvard.web.imports import snapshots
+    from likvard.web.imports.actions import import_kind
+    from likvard.web.schools.models import School
+
+    codes = list(School.objects.order_by("school_unit_code").values_list("school_unit_code", flat=True)[:3])
+    path = tmp_path / "baseline.csv"
+    path.write_text("school_unit_code,per_pupil\n" + "".join(f"{c},{60_000 + i}.50\n" for i, c in enumerate(codes)), encoding="utf-8")
+    missing_year = import_kind(None, "baseline", [path])
+    assert missing_year.problems and "ange året basårets pengar per elev gäller" in str(missing_year.problems[0])
+    done = import_kind(None, "baseline", [path], year=2024)
+    assert not done.problems, done.problems
+    inputs = snapshots.inputs(snapshots.for_year(2024), "test")
+    assert dict(inputs.baseline.iter_rows()) == {c: (60_000 + i) * 100 + 50 for i, c in enumerate(codes)}
+    bad = tmp_path / "bad" / "baseline.csv"
+    bad.parent.mkdir()
+    bad.write_text("school_unit_code,per_pupil\n12345678,10\n", encoding="utf-8")
+    refused = import_kind(None, "baseline", [bad], year=2024)
+    assert refused.problems and "12345678" in str(refused.problems[0]) and "rad 2" in str(refused.problems[0])

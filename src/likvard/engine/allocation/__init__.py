@@ -3,6 +3,7 @@
 from .compare import Comparison, compare
 from .errors import AllocationError, ModelError
 from .inputs import (
+    BASELINE_SCHEMA,
     DECISION_SCHEMA,
     INDEX_SCHEMA,
     OPERATORS,
@@ -20,6 +21,7 @@ from .sweep import Sweep, Vary, parse_vary, sweep
 from .unallocated import find_unallocated
 
 __all__ = [
+    "BASELINE_SCHEMA",
     "DECISION_SCHEMA",
     "INDEX_SCHEMA",
     "OPERATORS",

@@ -36,9 +36,9 @@ __all__ = ["TABLES", "ImportOutcome", "import_data", "import_kind", "import_skol
 
 #: The tables of the import format by file stem (docs/formats.md) and the snapshot kind each
 #: becomes (the school list is not a snapshot: it updates the register of schools).
-TABLES = {"pupils": "pupils", "schools": "schools", "school_index": "index", "decisions": "decisions", "rsu_groups": "rsu_groups"}
+TABLES = {"pupils": "pupils", "schools": "schools", "school_index": "index", "decisions": "decisions", "rsu_groups": "rsu_groups", "baseline": "baseline"}
 #: The command line's import kinds and the table each reads (``data`` and ``skolverket`` aside).
-KIND_TABLES = {"schools": "schools", "register": "pupils", "index": "school_index", "decisions": "decisions", "rsu": "rsu_groups"}
+KIND_TABLES = {"schools": "schools", "register": "pupils", "index": "school_index", "decisions": "decisions", "rsu": "rsu_groups", "baseline": "baseline"}
 KINDS = ("data", *KIND_TABLES, "skolverket")
 
 
@@ -114,9 +114,9 @@ def _assign(uploads: Sequence[Upload], kind: str, outcome: ImportOutcome) -> dic
         if stem in TABLES and stem not in named:
             named[stem] = u
         elif Path(u.name).name.lower() != "readme.txt":
-            outcome.notices.append(Problem(u.name, None, None, "ingen tabell i importformatet (pupils, schools, school_index, decisions, rsu_groups): ignoreras"))
+            outcome.notices.append(Problem(u.name, None, None, "ingen tabell i importformatet (pupils, schools, school_index, decisions, rsu_groups, baseline): ignoreras"))
     if not named:
-        outcome.problems.append(Problem(kind, None, None, "hittar ingen fil i importformatet (pupils.csv, schools.csv, school_index.csv, decisions.csv, rsu_groups.csv)"))
+        outcome.problems.append(Problem(kind, None, None, "hittar ingen fil i importformatet (pupils.csv, schools.csv, school_index.csv, decisions.csv, rsu_groups.csv, baseline.csv)"))
     return named
 
 
@@ -131,13 +131,14 @@ def _read(named: dict[str, Upload], outcome: ImportOutcome) -> dict[str, pl.Data
             index=named.get("school_index"),
             decisions=named.get("decisions"),
             rsu_groups=named.get("rsu_groups"),
+            baseline=named.get("baseline"),
             known_schools=known,
             notices=outcome.notices,
         )
     except InputError as exc:
         outcome.problems.extend(exc.problems)
         return {}
-    tables = {"schools": inputs.schools, "pupils": inputs.pupils, "school_index": inputs.index, "decisions": inputs.decisions, "rsu_groups": inputs.rsu_groups}
+    tables = {"schools": inputs.schools, "pupils": inputs.pupils, "school_index": inputs.index, "decisions": inputs.decisions, "rsu_groups": inputs.rsu_groups, "baseline": inputs.baseline}
     return {stem: tables[stem] for stem in named}
 
 
@@ -238,9 +239,10 @@ def _import_tables(actor: Any, kind: str, sources: Iterable[Path | Upload], year
     budget_year = year
     if budget_year is None and "pupils" in tables and tables["pupils"].height:
         budget_year = int(tables["pupils"]["year"].max())  # type: ignore[arg-type]
-    if "rsu_groups" in tables and budget_year is None:
-        outcome.problems.append(Problem(Path(named["rsu_groups"].name).name, None, None, "ange året RSU-grupperna gäller (--year)"))
-        return outcome
+    for stem, what in (("rsu_groups", "RSU-grupperna"), ("baseline", "basårets pengar per elev")):
+        if stem in tables and budget_year is None:
+            outcome.problems.append(Problem(Path(named[stem].name).name, None, None, f"ange året {what} gäller (--year)"))
+            return outcome
 
     def store() -> None:
         for stem, frame in tables.items():

@@ -21,6 +21,7 @@ KINDS = (
     ("index", _("Socioekonomiskt index")),
     ("decisions", _("Individuella beslut")),
     ("rsu_groups", _("RSU-grupper")),
+    ("baseline", _("Basårets pengar per elev")),
 )
 
 

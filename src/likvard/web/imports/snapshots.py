@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from likvard.engine.allocation import (
+    BASELINE_SCHEMA,
     DECISION_SCHEMA,
     INDEX_SCHEMA,
     PUPIL_SCHEMA,
@@ -21,7 +22,7 @@ from likvard.web.schools.models import School
 
 from .models import Snapshot
 
-SCHEMAS = {"pupils": PUPIL_SCHEMA, "index": INDEX_SCHEMA, "decisions": DECISION_SCHEMA, "rsu_groups": RSU_GROUP_SCHEMA}
+SCHEMAS = {"pupils": PUPIL_SCHEMA, "index": INDEX_SCHEMA, "decisions": DECISION_SCHEMA, "rsu_groups": RSU_GROUP_SCHEMA, "baseline": BASELINE_SCHEMA}
 #: Register years before the budget year that a run reads: the index's reference cohorts and
 #: its moving average need the years before (rules-2024.md §5).
 YEARS_BACK = 4
@@ -64,6 +65,7 @@ def for_year(year: int) -> list[Snapshot]:
         *current("index", range(year - 2, year + 1)),
         *current("decisions", [year]),
         *current("rsu_groups", [year]),
+        *current("baseline", [year]),
     ]
 
 
@@ -77,13 +79,14 @@ def inputs(snapshots: list[Snapshot], source: str) -> AllocationInput:
         decisions=tables.get("decisions", empty(DECISION_SCHEMA)),
         rsu_groups=tables.get("rsu_groups", empty(RSU_GROUP_SCHEMA)),
         source=source,
+        baseline=tables.get("baseline", empty(BASELINE_SCHEMA)),
     )
 
 
 def describe(snapshots: list[Snapshot]) -> str:
     """One Swedish line naming what the data are ("elevregister 2021–2024 (import 3) …")."""
     parts = []
-    for kind, label in (("pupils", "elevregister"), ("index", "index"), ("decisions", "beslut"), ("rsu_groups", "RSU-grupper")):
+    for kind, label in (("pupils", "elevregister"), ("index", "index"), ("decisions", "beslut"), ("rsu_groups", "RSU-grupper"), ("baseline", "basår per elev")):
         chosen = [s for s in snapshots if s.kind == kind]
         if chosen:
             years = sorted({s.year for s in chosen})

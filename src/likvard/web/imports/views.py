@@ -24,6 +24,7 @@ KIND_LABELS = {
     "index": gettext_lazy("Socioekonomiskt index (school_index)"),
     "decisions": gettext_lazy("Individuella beslut (decisions)"),
     "rsu": gettext_lazy("RSU-grupper (rsu_groups)"),
+    "baseline": gettext_lazy("Basårets pengar per elev (baseline), för golv och tak mot förra året"),
     "skolverket": gettext_lazy("Skolverkets statistik (CSV-export eller Planned Educations JSON, flera filer eller en zip)"),
 }
 
