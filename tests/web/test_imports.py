@@ -239,3 +239,30 @@ def test_a_baseline_is_imported_for_its_year_and_read_by_runs(login, db, tmp_pat
     bad.write_text("school_unit_code,per_pupil\n12345678,10\n", encoding="utf-8")
     refused = import_kind(None, "baseline", [bad], year=2024)
     assert refused.problems and "12345678" in str(refused.problems[0]) and "rad 2" in str(refused.problems[0])
+
+
+def test_another_funders_data_with_attributes_and_a_baseline_run_through_the_web_as_from_files(db):
+    """England's NFF example through the importer: the schools' and pupils' attr_ columns and
+    the baseline are stored, and the run on stored data pays every school what the run on the
+    files pays it, to the öre."""
+    from pathlib import Path
+
+    from likvard.data.register import read_dir
+    from likvard.engine.allocation import load_model, run
+    from likvard.web.allocation.actions import run_year
+    from likvard.web.imports.actions import import_kind
+    from likvard.web.imports.models import Snapshot
+    from likvard.web.schools.models import School
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "england-nff"
+    Snapshot.objects.all().delete()  # a municipality with only this data (rolled back after the test)
+    outcome = import_kind(None, "data", [example / "data"], year=2024)
+    assert not outcome.problems, outcome.problems
+    attributes = School.objects.get(school_unit_code="90000003").attributes
+    assert set(attributes) == {"attr_phase", "attr_distance_km", "attr_cost_area"} and attributes["attr_phase"] == "primary"
+    stored = run_year(None, 2024, model_dir=str(example / "model"))
+    files = run(load_model(example / "model"), read_dir(example / "data"))
+    expected = dict(zip(files.schools["school_unit_code"].to_list(), files.schools["total_ore"].to_list(), strict=True))
+    got = {a.school.school_unit_code: a.total_ore for a in stored.schools.select_related("school")}
+    assert got == expected and len(got) == 12
+    assert stored.reconciled and stored.summary["unallocated"] == []

@@ -42,7 +42,14 @@ def school_frame() -> pl.DataFrame:
     rows = list(School.objects.order_by("school_unit_code").values_list("school_unit_code", *fields))
     frame = pl.DataFrame(rows, schema=["school_unit_code", *fields], orient="row", infer_schema_length=None) if rows else empty(SCHOOL_SCHEMA)
     text = [c for c in ("organiser", "district", "area", "school_forms") if c in frame.columns]
-    return conform(frame.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text), SCHOOL_SCHEMA)
+    frame = frame.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text)
+    # the attribute columns a school list brought (attr_…), one column each, null where a school has none
+    attributes = dict(School.objects.exclude(attributes={}).values_list("school_unit_code", "attributes"))
+    names = sorted({k for a in attributes.values() for k in a})
+    if names and frame.height:
+        codes = frame["school_unit_code"].to_list()
+        frame = frame.with_columns(pl.Series(n, [attributes.get(c, {}).get(n) for c in codes], dtype=pl.String) for n in names)
+    return conform(frame, SCHOOL_SCHEMA)
 
 
 def load(snapshots: Iterable[Snapshot]) -> dict[str, pl.DataFrame]:

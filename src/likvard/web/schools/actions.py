@@ -57,6 +57,9 @@ def upsert_schools(actor: Any, rows: Iterable[Mapping[str, Any]], source: str) -
     for row in rows:
         code = row["school_unit_code"]
         given = {k: _clean(k, row[k]) for k in FIELDS if k in row and row[k] is not None}
+        extra = {k: str(v) for k, v in row.items() if k.startswith("attr_") and v is not None}
+        if extra:  # the list's attribute columns replace the school's earlier ones
+            given["attributes"] = extra
         school = existing.get(code)
         if school is None:
             new.append(School(school_unit_code=code, **given))

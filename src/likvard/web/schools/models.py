@@ -33,6 +33,9 @@ class School(models.Model):
     lon = models.FloatField(null=True, blank=True)
     synthetic = models.BooleanField(default=False)
     synthetic_location = models.BooleanField(default=False)
+    #: The school list's ``attr_…`` columns (name → text), for models that declare them: a
+    #: school's phase, its distance to the next school, its cost area (docs/formats.md).
+    attributes = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
