@@ -54,6 +54,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _login(url: str, username: str, password: str) -> tuple[urllib.request.OpenerDirector, str]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(url + "/konto/logga-in/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}).encode()
+    opener.open(urllib.request.Request(url + "/konto/logga-in/", form, headers={"Referer": url + "/konto/logga-in/"}))
+    return opener, "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def _wait_until_up(url: str, tries: int) -> None:
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
 def _scan(*directories: Path) -> dict[str, int]:
     found = {}
     for directory in directories:
@@ -83,18 +102,8 @@ def test_a_server_killed_mid_import_leaves_no_identity_number_on_disk(tmp_path):
     server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        page = opener.open(url + "/konto/logga-in/").read().decode()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        login = urllib.parse.urlencode({"username": "ekonom", "password": env["LIKVARD_PASSWORD"], "csrfmiddlewaretoken": token}).encode()
-        opener.open(urllib.request.Request(url + "/konto/logga-in/", login, headers={"Referer": url + "/konto/logga-in/"}))
+        _wait_until_up(url, 300)
+        opener, cookies = _login(url, "ekonom", env["LIKVARD_PASSWORD"])
         page = opener.open(url + "/import/").read().decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         content = _register(137_000)  # ≈ 6 MB (a Stockholm year): more than Django keeps in memory by default
@@ -108,7 +117,6 @@ def test_a_server_killed_mid_import_leaves_no_identity_number_on_disk(tmp_path):
                 f"\r\n--{boundary}--\r\n".encode(),
             ]
         )
-        cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
         head = (
             f"POST /import/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookies}\r\nReferer: {url}/import/\r\n"
             f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -131,16 +139,6 @@ def test_a_server_killed_mid_import_leaves_no_identity_number_on_disk(tmp_path):
             server.kill()
 
 
-def _login(url: str, username: str, password: str) -> tuple[urllib.request.OpenerDirector, str]:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(url + "/konto/logga-in/").read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}).encode()
-    opener.open(urllib.request.Request(url + "/konto/logga-in/", form, headers={"Referer": url + "/konto/logga-in/"}))
-    return opener, "; ".join(f"{c.name}={c.value}" for c in jar)
-
-
 def _files(directory: Path) -> set[str]:
     return {str(p) for p in directory.rglob("*") if p.is_file()}
 
@@ -157,12 +155,7 @@ def test_a_server_killed_mid_download_leaves_no_file_behind(tmp_path):
     server = subprocess.Popen([sys.executable, "-m", "likvard.cli", "serve", "--demo", "--port", str(port)], env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        _wait_until_up(url, 600)
         opener, cookies = _login(url, "ekonom", "demo")
         runs = opener.open(url + "/fordelning/korningar/").read().decode()
         workbook = "/fordelning/korningar/{}/excel/".format(re.search(r'href="/fordelning/korningar/(\d+)/avstamning/"', runs).group(1))

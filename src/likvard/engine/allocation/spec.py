@@ -593,9 +593,11 @@ def _lump_sum(k: _Keys, c: dict[str, Any]) -> None:
     c["amount_ore"] = k.need_money("amount", allow_zero=False)
     c["min_pupils"] = k.integer("min_pupils", default=1, minimum=1)
     c["max_pupils"] = k.integer("max_pupils", default=0)
-    if k.has("attribute"):
-        c["attribute"] = k.text("attribute")
-        c["values"] = _values(k, "values")
+    if k.has("attribute"):  # the schools of a type: the same filter as ``schools = {attribute, values}``
+        if c.get("school_attribute"):
+            raise k.error("attribute", "ange skoltypen antingen med attribute och values eller med schools, inte båda")
+        c["school_attribute"] = k.text("attribute")
+        c["school_values"] = tuple(v.value for v in _values(k, "values"))
 
 
 def _sparsity(k: _Keys, c: dict[str, Any]) -> None:
@@ -764,7 +766,6 @@ def _attribute(raw: Mapping[str, Any], file: str) -> Attribute:
 #: What each kind of the open rule language needs of its attribute: its table and its types.
 _ATTRIBUTE_USE = {
     "per_attribute": ("pupil", ("flag", "band")),
-    "lump_sum": ("school", ("flag", "band")),
     "sparsity": ("school", ("number",)),
     "area_cost": ("school", ("band",)),
 }

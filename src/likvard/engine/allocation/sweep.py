@@ -31,7 +31,7 @@ from likvard.money import apportion
 from .errors import AllocationError, ModelError
 from .inputs import AllocationInput
 from .kinds import REGISTRY
-from .kinds.base import Context, Output
+from .kinds.base import Context, Output, scale_ore_expr
 from .run import build_context, compute
 from .spec import Component, Model, with_overrides
 
@@ -191,13 +191,8 @@ def _dependents(model: Model, changed: set[str]) -> set[str]:
 
 
 def _vat(base: np.ndarray, rate: Decimal) -> np.ndarray:
-    """``base × rate`` rounded half-to-even to whole öre, in integers (as the run does)."""
-    num, den = rate.as_integer_ratio()
-    product = base * num
-    q = product // den
-    r = product - q * den
-    up = (2 * r > den) | ((2 * r == den) & (q % 2 == 1))
-    rounded: np.ndarray = q + up.astype(np.int64)
+    """``base × rate`` rounded half-to-even to whole öre, by the run's own expression."""
+    rounded: np.ndarray = pl.DataFrame({"base": base}).select(scale_ore_expr(pl.col("base"), rate))["base"].to_numpy()
     return rounded
 
 

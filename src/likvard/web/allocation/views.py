@@ -345,7 +345,7 @@ def sweep(request: HttpRequest) -> HttpResponse:
         deny(request, "sweep")
     from django.conf import settings
 
-    from likvard.engine.allocation import Vary, parse_vary
+    from likvard.engine.allocation import parse_vary
     from likvard.workflows import load_model
 
     model = load_model(settings.MODEL_DIR)
@@ -363,7 +363,7 @@ def sweep(request: HttpRequest) -> HttpResponse:
             vary = parse_vary(f"{form['key']}={form['from']}:{form['to']}:{form['step']}")
             if len(vary.values) > SWEEP_MAX_VALUES:
                 raise ModelError(gettext("Högst %(n)d värden åt gången: välj ett större steg.") % {"n": SWEEP_MAX_VALUES})
-            result = actions.run_sweep(model.year, [Vary(vary.key, vary.values)])
+            result = actions.run_sweep(model.year, [vary])
         except (ModelError, AllocationError, WorkflowError) as exc:
             error = str(exc)
         else:
@@ -390,7 +390,7 @@ def _sweep_curve(request: HttpRequest, result: Any, target: str, label: str) -> 
         if target not in visible or target not in index:
             raise Http404
         values = result.totals[:, index[target]]
-        what = next((a.school.name for c, a in facts.items() if c == target), target)
+        what = facts[target].school.name if target in facts else target
     xs = [v[0] for v in result.values]
     data = [{"värde": float(x.replace(",", ".")), "kr": int(y) / 100} for x, y in zip(xs, values.tolist(), strict=True)]
     chart = {

@@ -7,7 +7,7 @@ import polars as pl
 from likvard.money import format_ore
 
 from ..spec import Component
-from .base import Context, Output, as_lines, counted_amounts, half_even_div
+from .base import Context, Output, as_lines, counted_amounts, scale_ore_expr
 
 
 def area_cost(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
@@ -21,7 +21,6 @@ def area_cost(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     for area, factor in factors.items():
         if factor == 1:
             continue
-        num, den = (factor - 1).as_integer_ratio()
         part = counted.filter(pl.col("area") == area)
         frames.append(
             part.select(
@@ -30,7 +29,7 @@ def area_cost(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
                 pl.lit("area_cost").alias("line"),
                 pl.lit(float(factor - 1)).alias("quantity"),
                 pl.lit(None, dtype=pl.Int64).alias("rate_ore"),
-                half_even_div(pl.col("counted_ore") * num, den).alias("amount_ore"),
+                scale_ore_expr(pl.col("counted_ore"), factor - 1).alias("amount_ore"),
                 pl.lit("områdeskostnad: {detail}").alias("template"),
                 pl.concat_str([pl.lit(f"faktor {str(factor).replace('.', ',')} för {area}, på "), pl.col("counted_ore").map_elements(format_ore, return_dtype=pl.String)]).alias("detail"),
             )

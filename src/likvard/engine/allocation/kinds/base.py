@@ -150,14 +150,19 @@ def selection(c: Component, residents: bool | None = None) -> tuple[Any, ...]:
     return (c.school_forms, c.operators, c.residents_only if residents is None else residents, c.school_attribute, c.school_values)
 
 
+def attribute_value(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A declared attribute's column as the text a rule row names: a flag as "1"/"0", a band
+    as itself (the values ``ValueRate.value`` and ``schools.values`` hold)."""
+    column = f"attr_{name}"
+    return pl.col(column).cast(pl.Int8).cast(pl.String) if frame.schema[column] == pl.Boolean else pl.col(column).cast(pl.String)
+
+
 def schools_of_type(c: Component, ctx: Context) -> pl.DataFrame | None:
     """The schools whose declared attribute has one of the component's ``schools.values``
     (None: every school)."""
     if not c.school_attribute:
         return None
-    column = f"attr_{c.school_attribute}"
-    value = pl.col(column).cast(pl.Int8).cast(pl.String) if ctx.schools.schema[column] == pl.Boolean else pl.col(column).cast(pl.String)
-    return ctx.schools.filter(value.is_in(list(c.school_values))).select("school_unit_code")
+    return ctx.schools.filter(attribute_value(ctx.schools, c.school_attribute).is_in(list(c.school_values))).select("school_unit_code")
 
 
 def select_cells(c: Component, ctx: Context, *, residents: bool | None = None) -> pl.DataFrame:
@@ -276,11 +281,7 @@ def scale_ore_expr(expr: pl.Expr, factor: Decimal) -> pl.Expr:
     """``expr × factor`` rounded half-to-even to whole öre, in exact integer arithmetic
     (the columnar twin of ``money.scale_ore``)."""
     num, den = factor.as_integer_ratio()
-    product = expr.cast(pl.Int64) * num
-    q = product // den
-    r = product - q * den  # 0 <= r < den (floor division)
-    up = (2 * r > den) | ((2 * r == den) & (q % 2 == 1))
-    return pl.when(up).then(q + 1).otherwise(q)
+    return half_even_div(expr.cast(pl.Int64) * num, den)
 
 
 def kr(ore: int) -> str:
@@ -334,7 +335,7 @@ def counted_amounts(c: Component, ctx: Context, done: dict[str, Output]) -> pl.D
 def half_even_div(numerator: pl.Expr, denominator: int) -> pl.Expr:
     """``numerator / denominator`` rounded half-to-even, in integers (``denominator`` > 0)."""
     q = numerator // denominator
-    r = numerator - q * denominator
+    r = numerator - q * denominator  # 0 <= r < denominator (floor division)
     up = (2 * r > denominator) | ((2 * r == denominator) & (q % 2 == 1))
     return pl.when(up).then(q + 1).otherwise(q)
 

@@ -7,7 +7,7 @@ import polars as pl
 from likvard.money import format_ore, format_percent
 
 from ..spec import Component
-from .base import Context, Output, as_lines, counted_amounts, half_even_div, school_pupils
+from .base import Context, Output, as_lines, counted_amounts, scale_ore_expr, school_pupils
 
 
 def funding_floor(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
@@ -31,8 +31,7 @@ def funding_floor(c: Component, ctx: Context, done: dict[str, Output]) -> Output
     frames = []
     bounds = [("floor", c.floor)] + ([("cap", c.cap)] if c.cap is not None else [])
     for line, share in bounds:
-        num, den = (1 + share).as_integer_ratio()
-        level = half_even_div(pl.col("per_pupil_ore") * num, den)
+        level = scale_ore_expr(pl.col("per_pupil_ore"), 1 + share)
         total = level * pl.col("n")
         change = (total - pl.col("counted_ore")).clip(lower_bound=0) if line == "floor" else (total - pl.col("counted_ore")).clip(upper_bound=0)
         part = schools.with_columns(level.alias("level"), change.alias("change")).filter(pl.col("change") != 0)

@@ -11,16 +11,12 @@ from .base import Context, Output, as_lines, budget_check, school_pupils
 def lump_sum(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     """The same amount to every school of a type, form or size class: the NFF's lump sum per
     school, or a municipality's fixed sum per school unit. A school counts when it has at least
-    ``min_pupils`` (and at most ``max_pupils``, when set) pupils in the selection and, with an
-    ``attribute``, one of its ``values``. Exact: one amount per school."""
+    ``min_pupils`` (and at most ``max_pupils``, when set) pupils in the selection, which holds
+    only the schools of its type when it names one (``attribute`` and ``values``, or
+    ``schools``). Exact: one amount per school."""
     schools = school_pupils(c, ctx).filter(pl.col("n") >= c.min_pupils)
     if c.max_pupils:
         schools = schools.filter(pl.col("n") <= c.max_pupils)
-    if c.attribute:
-        column = f"attr_{c.attribute}"
-        value = pl.col(column).cast(pl.Int8).cast(pl.String) if ctx.schools.schema[column] == pl.Boolean else pl.col(column).cast(pl.String)
-        kinds = ctx.schools.select("school_unit_code", value.alias("value")).filter(pl.col("value").is_in([v.value for v in c.values]))
-        schools = schools.join(kinds.select("school_unit_code"), on="school_unit_code", how="semi")
     lines = schools.select(
         "school_unit_code",
         pl.lit(c.id).alias("component"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..spec import Component
-from .base import Context, Output, as_lines, budget_check, schools_of_type
+from .base import Context, Output, as_lines, attribute_value, budget_check, schools_of_type
 
 
 def per_attribute(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
@@ -28,7 +28,7 @@ def per_attribute(c: Component, ctx: Context, done: dict[str, Output]) -> Output
     kind = schools_of_type(c, ctx)
     if kind is not None:
         pupils = pupils.join(kind, on="school_unit_code", how="semi")
-    value = pl.col(column).cast(pl.Int8).cast(pl.String) if pupils.schema[column] == pl.Boolean else pl.col(column).cast(pl.String)
+    value = attribute_value(pupils, c.attribute)
     rates = pl.DataFrame(
         [
             {"value": v.value, "school_form": v.school_form, "grade": g, "rate_ore": v.amount_ore, "label": v.label, "order": i}
