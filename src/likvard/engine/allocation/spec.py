@@ -6,6 +6,8 @@ it comes from. A model is a directory of TOML files (``model.toml`` with ``[mode
 number of files with ``[[component]]`` tables). Everything is checked on load: unknown keys,
 missing amounts, overlapping grade bands, negative amounts and pots that cannot be met are
 rejected with a message naming the file, the component and the key (docs/model-format.md).
+This module holds the model's shape and its assembly; ``keys`` reads a table with located
+messages, ``kind_keys`` holds each kind's rows and reader.
 """
 
 from __future__ import annotations
@@ -13,20 +15,24 @@ from __future__ import annotations
 import copy
 import hashlib
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from likvard.money import MoneyError, parse_money, parse_share
-
 from .errors import ModelError
-from .inputs import GRADES_GR, GRADES_GY, LEISURE, OPERATORS, SCHOOL_FORMS
+from .inputs import OPERATORS, SCHOOL_FORMS
+from .keys import Keys
+from .kind_keys import PARSERS, Band, Flag, Grant, MeritBand, Part, ValueRate
+
+__all__ = [
+    "POST_KINDS", "Attribute", "Band", "CentralItem", "Component", "Frame", "Grant", "Labels", "MeritBand", "Model", "Part",
+    "ValueRate", "build_model", "load_model", "planned_amount", "with_overrides",
+]
 
 Role = Literal["home_municipality", "organiser"]
 Funding = Literal["municipal", "state_grant"]
-Flag = Literal["mother_tongue", "newcomer", "special_group_su", "special_group_rsu", "special_group_csu"]
 Kind = Literal[
     "per_pupil",
     "share_of",
@@ -51,36 +57,9 @@ Kind = Literal[
 POST_KINDS = ("area_cost", "minimum_per_pupil", "funding_floor")
 AttributeType = Literal["flag", "band", "number"]
 
-_ALL_GRADES = {"gr": GRADES_GR, "gran": GRADES_GR, "gy": GRADES_GY, "gyan": GRADES_GY}
-
 
 # ---------------------------------------------------------------------------------------------
 # Specs
-
-
-@dataclass(frozen=True)
-class Band:
-    """A per-pupil amount for one grade band (and school form, optionally a leisure form)."""
-
-    school_form: str
-    grades: tuple[str, ...]
-    amount_ore: int
-    label: str
-    leisure: str | None = None
-    programme: str | None = None
-
-
-@dataclass(frozen=True)
-class ValueRate:
-    """A rule row keyed by an attribute's value: an amount per pupil (``per_attribute``), a
-    factor (``area_cost``), or only the value (a school type a ``lump_sum`` is for)."""
-
-    value: str
-    amount_ore: int = 0
-    factor: Decimal = Decimal(1)
-    label: str = ""
-    school_form: str = ""  # per_attribute: the row applies to pupils of this form …
-    grades: tuple[str, ...] = ()  # … and these grades (empty: the component's forms, every grade)
 
 
 @dataclass(frozen=True)
@@ -101,27 +80,6 @@ class Attribute:
     @property
     def column(self) -> str:
         return f"attr_{self.name}"
-
-
-@dataclass(frozen=True)
-class Part:
-    label: str
-    amount_ore: int
-
-
-@dataclass(frozen=True)
-class Grant:
-    school_unit_code: str
-    name: str
-    amount_ore: int
-
-
-@dataclass(frozen=True)
-class MeritBand:
-    """Pupils whose year-9 merit value is below ``below`` weigh ``weight``."""
-
-    below: Decimal
-    weight: Decimal
 
 
 @dataclass(frozen=True)
@@ -257,407 +215,19 @@ class Model:
         return tuple(c.id for c in self.components if c.illustrative)
 
 
-# ---------------------------------------------------------------------------------------------
-# Reading keys with messages that name the place
-
-
-class _Keys:
-    """Reads one TOML table, remembering which keys were used, to reject the unknown ones."""
-
-    def __init__(self, raw: Mapping[str, Any], file: str, component: str, prefix: str = "") -> None:
-        if not isinstance(raw, Mapping):
-            raise ModelError("förväntade en tabell", file=file, component=component, key=prefix)
-        self.raw = raw
-        self.file = file
-        self.component = component
-        self.prefix = prefix
-        self.used: set[str] = set()
-
-    def _name(self, key: str) -> str:
-        return f"{self.prefix}.{key}" if self.prefix else key
-
-    def error(self, key: str, message: str) -> ModelError:
-        return ModelError(message, file=self.file, component=self.component, key=self._name(key))
-
-    def has(self, key: str) -> bool:
-        return key in self.raw
-
-    def get(self, key: str, required: bool = True) -> Any:
-        self.used.add(key)
-        if key not in self.raw:
-            if required:
-                raise self.error(key, "saknas")
-            return None
-        return self.raw[key]
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.get(key, required=default is None)
-        if value is None:
-            assert default is not None
-            return default
-        if not isinstance(value, str):
-            raise self.error(key, f"ska vara text, inte {value!r}")
-        return value
-
-    def choice(self, key: str, choices: Iterable[str], default: str | None = None) -> str:
-        value = self.text(key, default)
-        allowed = tuple(choices)
-        if value not in allowed:
-            raise self.error(key, f"{value!r} är inget giltigt värde ({', '.join(allowed)})")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.get(key, required=False)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(key, f"ska vara true eller false, inte {value!r}")
-        return value
-
-    def integer(self, key: str, default: int | None = None, minimum: int = 0) -> int:
-        value = self.get(key, required=default is None)
-        if value is None:
-            assert default is not None
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, f"ska vara ett heltal, inte {value!r}")
-        if value < minimum:
-            raise self.error(key, f"får inte vara mindre än {minimum}")
-        return value
-
-    def money(self, key: str, required: bool = True, allow_zero: bool = True) -> int | None:
-        value = self.get(key, required=required)
-        if value is None:
-            return None
-        if isinstance(value, float):
-            raise self.error(key, f"skriv beloppet som text, t.ex. \"{value} kr\" (decimaltal i TOML är inte exakta)")
-        try:
-            ore = parse_money(value)
-        except MoneyError as exc:
-            raise self.error(key, str(exc)) from None
-        if ore < 0:
-            raise self.error(key, "belopp får inte vara negativa")
-        if ore == 0 and not allow_zero:
-            raise self.error(key, "beloppet saknas (0 kr)")
-        return ore
-
-    def need_money(self, key: str, allow_zero: bool = True) -> int:
-        ore = self.money(key, required=True, allow_zero=allow_zero)
-        assert ore is not None
-        return ore
-
-    def share_value(self, key: str, default: Decimal | None = None) -> Decimal:
-        value = self.get(key, required=default is None)
-        if value is None:
-            assert default is not None
-            return default
-        if isinstance(value, float):
-            raise self.error(key, f"skriv andelen som text, t.ex. \"{value * 100:g} %\"")
-        try:
-            share = parse_share(value)
-        except MoneyError as exc:
-            raise self.error(key, str(exc)) from None
-        if share < 0 or share > 1:
-            raise self.error(key, f"{value!r} ligger inte mellan 0 och 100 %")
-        return share
-
-    def signed_share(self, key: str) -> Decimal:
-        """A share that may be negative (a floor of −0,5 %), between −100 % and 100 %."""
-        value = self.get(key)
-        text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else None
-        if text is None:
-            raise self.error(key, f"skriv andelen som text, t.ex. \"0,5 %\", inte {value!r}")
-        negative = text[:1] in ("-", "\u2212")
-        try:
-            share = parse_share(text[1:] if negative else text)
-        except MoneyError as exc:
-            raise self.error(key, str(exc)) from None
-        if share > 1:
-            raise self.error(key, f"{value!r} ligger inte mellan −100 och 100 %")
-        return -share if negative else share
-
-    def decimal(self, key: str) -> Decimal:
-        value = self.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise self.error(key, f"ska vara ett tal (heltal eller text), inte {value!r}")
-        try:
-            number = Decimal(str(value).replace(",", ".").replace(" ", ""))
-        except ArithmeticError:
-            raise self.error(key, f"{value!r} är inget tal") from None
-        if not number.is_finite() or number < 0:
-            raise self.error(key, f"{value!r} ska vara ett icke-negativt tal")
-        return number
-
-    def strings(self, key: str, default: tuple[str, ...], allowed: Iterable[str] | None = None) -> tuple[str, ...]:
-        value = self.get(key, required=False)
-        if value is None:
-            return default
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
-            raise self.error(key, "ska vara en lista med text")
-        if allowed is not None:
-            ok = tuple(allowed)
-            for v in value:
-                if v not in ok:
-                    raise self.error(key, f"{v!r} är inget giltigt värde ({', '.join(ok)})")
-        return tuple(value)
-
-    def table(self, key: str) -> _Keys:
-        value = self.get(key)
-        if not isinstance(value, Mapping):
-            raise self.error(key, "ska vara en tabell, t.ex. { attribute = \"phase\", values = [\"primary\"] }")
-        return _Keys(value, self.file, self.component, self._name(key))
-
-    def tables(self, key: str) -> list[_Keys]:
-        value = self.get(key)
-        if not isinstance(value, list) or not value:
-            raise self.error(key, "ska vara en lista med tabeller ([[...]]), minst en")
-        return [_Keys(v, self.file, self.component, f"{self._name(key)}[{i}]") for i, v in enumerate(value)]
-
-    def done(self) -> None:
-        unknown = sorted(set(self.raw) - self.used)
-        if unknown:
-            raise self.error(unknown[0], "okänd nyckel (stavfel?)")
-
-
-def parse_grades(text: str, school_form: str, keys: _Keys, key: str) -> tuple[str, ...]:
-    """``"F-3"`` → ("F", "1", "2", "3"); ``"7–9"``; ``"5"``; ranges within the school form."""
-    grades = _ALL_GRADES[school_form]
-    cleaned = text.replace("–", "-").replace(" ", "").upper()
-    lo, _, hi = cleaned.partition("-")
-    hi = hi or lo
-    if lo not in grades or hi not in grades:
-        raise keys.error(key, f"{text!r} är inget årskursintervall i {school_form} ({grades[0]}–{grades[-1]})")
-    i, j = grades.index(lo), grades.index(hi)
-    if j < i:
-        raise keys.error(key, f"{text!r}: intervallet är baklänges")
-    return tuple(grades[i : j + 1])
-
-
-def _bands(keys: _Keys, key: str, default_form: str, leisure_ok: bool) -> tuple[Band, ...]:
-    bands: list[Band] = []
-    for table in keys.tables(key):
-        form = table.choice("school_form", SCHOOL_FORMS, default=default_form)
-        programme = table.text("programme", default="") or None if leisure_ok else None
-        grade_text = table.text("grades", default="1-3" if programme else None)
-        grades = parse_grades(grade_text, form, table, "grades")
-        leisure = None
-        if leisure_ok and table.has("leisure"):
-            leisure = table.choice("leisure", LEISURE[1:])
-        amount = table.need_money("amount")
-        label = table.text("label", default=f"program {programme}" if programme else f"åk {grade_text}")
-        table.done()
-        band = Band(form, grades, amount, label, leisure, programme)
-        for other in bands:
-            if (
-                other.school_form == form
-                and other.leisure == leisure
-                and other.programme == programme
-                and set(other.grades) & set(grades)
-            ):
-                raise table.error("grades", f"årskursintervallet {grade_text!r} överlappar {other.label!r}")
-        bands.append(band)
-    return tuple(bands)
-
-
-# ---------------------------------------------------------------------------------------------
-# One parser per kind (the registry from kind to its reader; compute lives in kinds/, one module per kind)
-
-
-def _per_pupil(k: _Keys, c: dict[str, Any]) -> None:
-    c["bands"] = _bands(k, "rates", c["school_forms"][0], leisure_ok=True)
-
-
-def _share_of(k: _Keys, c: dict[str, Any]) -> None:
-    c["of"] = k.text("of")
-    c["share"] = k.share_value("share")
-    c["min_share"] = k.share_value("min_share", Decimal(0))
-    if c["share"] < c["min_share"]:
-        raise k.error("share", f"{c['share'] * 100:g} % är lägre än regelns minsta andel {c['min_share'] * 100:g} %")
-
-
-def _index_pot(k: _Keys, c: dict[str, Any]) -> None:
-    c["amount_ore"] = k.need_money("amount", allow_zero=False)
-    c["base_amount_ore"] = k.need_money("base_amount")
-    c["min_pupils"] = k.integer("min_pupils", default=10, minimum=1)
-    c["moving_average_years"] = k.integer("moving_average_years", default=3, minimum=1)
-
-
-def _pupil_pot(k: _Keys, c: dict[str, Any]) -> None:
-    c["amount_ore"] = k.need_money("amount", allow_zero=False)
-    form = c["school_forms"][0]
-    c["grades"] = parse_grades(k.text("grades", default="F-9" if form in ("gr", "gran") else "1-3"), form, k, "grades")
-    if k.has("flag"):
-        c["flag"] = k.choice("flag", get_args(Flag))
-    c["min_share"] = k.share_value("min_share", Decimal(0))
-
-
-def _per_flagged_pupil(k: _Keys, c: dict[str, Any]) -> None:
-    c["flag"] = k.choice("flag", get_args(Flag))
-    c["amount_ore"] = k.need_money("amount", allow_zero=False)
-    c["min_share"] = k.share_value("min_share", Decimal(0))
-    c["exclude_resource_schools"] = k.flag("exclude_resource_schools", False)
-
-
-def _individual(k: _Keys, c: dict[str, Any]) -> None:
-    c["surcharge"] = k.share_value("surcharge", Decimal(0))
-
-
-def _composite(k: _Keys, c: dict[str, Any]) -> None:
-    parts = []
-    for t in k.tables("parts"):
-        parts.append(Part(t.text("label"), t.need_money("amount", allow_zero=False)))
-        t.done()
-    c["parts"] = tuple(parts)
-    total = k.need_money("amount", allow_zero=False)
-    if total != sum(p.amount_ore for p in parts):
-        raise k.error("amount", "summan av delarna (parts) är inte lika med beloppet")
-    c["amount_ore"] = total
-    c["deduction_max_ore"] = k.need_money("deduction_max")
-    c["deduction_share"] = k.share_value("deduction_share", Decimal(1))
-    if c["deduction_max_ore"] > total:
-        raise k.error("deduction_max", "avräkningen kan inte vara större än beloppet")
-
-
-def _pooled_premium(k: _Keys, c: dict[str, Any]) -> None:
-    c["bands"] = _bands(k, "premiums", c["school_forms"][0], leisure_ok=False)
-    c["pupil_money_from"] = k.strings("pupil_money_from", ())
-    c["rsu_grant_from"] = k.text("rsu_grant_from", default="")
-
-
-def _fixed_grant(k: _Keys, c: dict[str, Any]) -> None:
-    grants = []
-    for t in k.tables("grants"):
-        # The school unit code when it is known; otherwise the school is found by its name in
-        # the school register, and a run whose register lacks it says so (never an invented code).
-        code = t.text("school_unit_code", default="")
-        if code and not (len(code) == 8 and code.isdigit()):
-            raise t.error("school_unit_code", f"{code!r} är ingen skolenhetskod (8 siffror)")
-        grants.append(Grant(code, t.text("school"), t.need_money("amount", allow_zero=False)))
-        t.done()
-    keys = [g.school_unit_code or g.name.casefold() for g in grants]
-    if len(set(keys)) != len(keys):
-        raise k.error("grants", "samma skola förekommer två gånger")
-    c["grants"] = tuple(grants)
-
-
-def _charge(k: _Keys, c: dict[str, Any]) -> None:
-    c["per_pupil_ore"] = k.money("per_pupil", required=False) or 0
-    c["per_employee_ore"] = k.money("per_employee", required=False) or 0
-    if not c["per_pupil_ore"] and not c["per_employee_ore"]:
-        raise k.error("per_pupil", "en avgift behöver per_pupil och/eller per_employee")
-
-
-def _merit_pot(k: _Keys, c: dict[str, Any]) -> None:
-    c["amount_ore"] = k.need_money("amount", allow_zero=False)
-    bands = []
-    for t in k.tables("weights"):
-        bands.append(MeritBand(t.decimal("below"), t.decimal("weight")))
-        t.done()
-    if [b.below for b in bands] != sorted({b.below for b in bands}):
-        raise k.error("weights", "gränserna (below) ska vara stigande och olika")
-    c["merit_bands"] = tuple(bands)
-    c["price_list"] = k.choice("price_list", ("", "exclude", "only"), default="")
-
-
-def _values(k: _Keys, key: str, *, amount: bool = False, factor: bool = False, forms: tuple[str, ...] = ()) -> tuple[ValueRate, ...]:
-    rows: list[ValueRate] = []
-    for t in k.tables(key):
-        value = t.get("value")
-        if isinstance(value, bool):
-            value = "1" if value else "0"
-        if not isinstance(value, str | int):
-            raise t.error("value", "ett värde (text, tal eller true/false) behövs")
-        form = ""
-        grades: tuple[str, ...] = ()
-        if forms:  # rows by school form and grades: primary and secondary rates of one factor
-            form = t.choice("school_form", forms, default=forms[0])
-            grades = parse_grades(t.text("grades"), form, t, "grades") if t.has("grades") else _ALL_GRADES[form]
-        row = ValueRate(str(value), t.need_money("amount") if amount else 0, t.decimal("factor") if factor else Decimal(1), t.text("label", default=str(value)), form, grades)
-        t.done()
-        for other in rows:
-            overlap = (not row.grades and not other.grades) or bool(set(other.grades) & set(row.grades))
-            if other.value == row.value and other.school_form == row.school_form and overlap:
-                raise t.error("value", f"värdet {row.value!r} förekommer två gånger för samma elever")
-        rows.append(row)
-    return tuple(rows)
-
-
-def _per_attribute(k: _Keys, c: dict[str, Any]) -> None:
-    c["attribute"] = k.text("attribute")
-    c["values"] = _values(k, "rates", amount=True, forms=c["school_forms"])
-
-
-def _lump_sum(k: _Keys, c: dict[str, Any]) -> None:
-    c["amount_ore"] = k.need_money("amount", allow_zero=False)
-    c["min_pupils"] = k.integer("min_pupils", default=1, minimum=1)
-    c["max_pupils"] = k.integer("max_pupils", default=0)
-    if k.has("attribute"):  # the schools of a type: the same filter as ``schools = {attribute, values}``
-        if c.get("school_attribute"):
-            raise k.error("attribute", "ange skoltypen antingen med attribute och values eller med schools, inte båda")
-        c["school_attribute"] = k.text("attribute")
-        c["school_values"] = tuple(v.value for v in _values(k, "values"))
-
-
-def _sparsity(k: _Keys, c: dict[str, Any]) -> None:
-    c["amount_ore"] = k.need_money("amount", allow_zero=False)
-    c["attribute"] = k.text("attribute")
-    c["distance"] = k.decimal("distance")
-    c["max_pupils"] = k.integer("max_pupils", minimum=1)
-
-
-def _area_cost(k: _Keys, c: dict[str, Any]) -> None:
-    c["attribute"] = k.text("attribute")
-    c["values"] = _values(k, "factors", factor=True)
-    c["counted"] = k.strings("of", ())
-
-
-def _minimum_per_pupil(k: _Keys, c: dict[str, Any]) -> None:
-    c["bands"] = _bands(k, "levels", c["school_forms"][0], leisure_ok=False)
-    c["counted"] = k.strings("of", ())
-
-
-def _funding_floor(k: _Keys, c: dict[str, Any]) -> None:
-    c["floor"] = k.signed_share("floor")
-    c["cap"] = k.signed_share("cap") if k.has("cap") else None
-    c["counted"] = k.strings("of", ())
-    if c["cap"] is not None and c["cap"] < c["floor"]:
-        raise k.error("cap", "taket kan inte vara lägre än golvet")
-
-
-_PARSERS: dict[str, Callable[[_Keys, dict[str, Any]], None]] = {
-    "per_pupil": _per_pupil,
-    "share_of": _share_of,
-    "index_pot": _index_pot,
-    "pupil_pot": _pupil_pot,
-    "per_flagged_pupil": _per_flagged_pupil,
-    "individual": _individual,
-    "composite": _composite,
-    "pooled_premium": _pooled_premium,
-    "fixed_grant": _fixed_grant,
-    "charge": _charge,
-    "merit_pot": _merit_pot,
-    "per_attribute": _per_attribute,
-    "lump_sum": _lump_sum,
-    "sparsity": _sparsity,
-    "area_cost": _area_cost,
-    "minimum_per_pupil": _minimum_per_pupil,
-    "funding_floor": _funding_floor,
-}
-assert set(_PARSERS) == set(get_args(Kind))
+assert set(PARSERS) == set(get_args(Kind))
 
 
 def _component(raw: Mapping[str, Any], file: str) -> Component:
     cid = raw.get("id") if isinstance(raw, Mapping) else None
     if not isinstance(cid, str) or not cid.replace("_", "").isalnum() or not cid[:1].isalpha():
         raise ModelError("varje komponent behöver ett id (bokstäver, siffror, _)", file=file, key="id")
-    k = _Keys(raw, file, cid)
+    k = Keys(raw, file, cid)
     k.used.add("id")
     c: dict[str, Any] = {
         "id": cid,
         "file": file,
-        "kind": k.choice("kind", _PARSERS),
+        "kind": k.choice("kind", PARSERS),
         "label": k.text("label"),
         "source": k.text("source"),
         "role": k.choice("role", get_args(Role), default="home_municipality"),
@@ -681,14 +251,14 @@ def _component(raw: Mapping[str, Any], file: str) -> Component:
         if not c["school_values"]:
             raise t.error("values", "ange vilka värden som gäller, t.ex. [\"primary\"]")
         t.done()
-    _PARSERS[c["kind"]](k, c)
+    PARSERS[c["kind"]](k, c)
     k.done()
     return Component(**c)
 
 
 def _frame(raw: Mapping[str, Any], file: str, ids: set[str]) -> Frame:
     fid = raw.get("id", "") if isinstance(raw, Mapping) else ""
-    k = _Keys(raw, file, f"frame {fid}")
+    k = Keys(raw, file, f"frame {fid}")
     fid = k.text("id")
     k.strings("derived", ())  # read by the source check (tests/engine/allocation/test_sources.py)
     k.text("note", default="")
@@ -750,7 +320,7 @@ def _check_pots(model: Model) -> None:
 
 def _attribute(raw: Mapping[str, Any], file: str) -> Attribute:
     name = raw.get("name", "") if isinstance(raw, Mapping) else ""
-    k = _Keys(raw, file, f"attribute {name}")
+    k = Keys(raw, file, f"attribute {name}")
     name = k.text("name")
     if not name.replace("_", "").isalnum() or not name[:1].isalpha():
         raise k.error("name", "namnet får ha bokstäver, siffror och _ (kolumnen heter attr_<namn>)")
@@ -840,7 +410,7 @@ def build_model(
     if header is None:
         raise ModelError("ingen fil har en [model]-tabell (id, year …)", file=directory or "modellen")
     file, h = header
-    k = _Keys(h, file, "", "model")
+    k = Keys(h, file, "", "model")
     ids = [c.id for c in components]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
