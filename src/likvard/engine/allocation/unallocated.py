@@ -18,10 +18,14 @@ __all__ = ["Unallocated", "find_unallocated"]
 
 def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
     """Resident pupils in a school form, grade (and programme) and under an organiser that no
-    per-pupil component has a rate for."""
+    per-pupil component has a rate for. Whether a rate applies depends only on form, grade,
+    programme and organiser, so coverage is decided on those combinations (a few dozen), and
+    only the uncovered ones are looked up among the cells."""
     cells = ctx.cells.filter(pl.col("resident") & (pl.col("n") > 0)).select("school_unit_code", "school_form", "grade", "programme", "operator", "n")
     if cells.height == 0:
         return []
+    keys = ["school_form", "grade", "programme", "operator"]
+    combos = cells.select(keys).unique()
     covered = []
     for c in ctx.model.components:
         if c.kind != "per_pupil":
@@ -30,14 +34,16 @@ def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
         if bands.height == 0:
             continue
         hit = (
-            cells.filter(pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators)))
+            combos.filter(pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators)))
             .join(bands, on=["school_form", "grade"], how="inner")
             .filter(pl.col("band_programme").is_null() | (pl.col("band_programme") == pl.col("programme")))
-            .select("school_unit_code", "school_form", "grade", "programme")
+            .select(keys)
         )
         covered.append(hit)
-    keys = ["school_unit_code", "school_form", "grade", "programme"]
-    left = cells.join(pl.concat(covered).unique(), on=keys, how="anti", nulls_equal=True) if covered else cells
+    uncovered = combos.join(pl.concat(covered).unique(), on=keys, how="anti", nulls_equal=True) if covered else combos
+    if uncovered.height == 0:
+        return []
+    left = cells.join(uncovered, on=keys, how="semi", nulls_equal=True)
     left = left.group_by(["school_unit_code", "school_form", "grade", "operator"]).agg(pl.col("n").sum()).sort(["school_unit_code", "school_form", "grade"])
     return [
         Unallocated(
@@ -94,11 +100,12 @@ def _without_attribute(ctx: Context) -> list[Unallocated]:
         if c.kind != "per_attribute" or c.attribute not in ctx.missing_attributes:
             continue
         a = ctx.model.attribute(c.attribute)
-        cond = pl.col("school_form").is_in(list(c.school_forms))
+        # the cells count every pupil by school, form, residence and organiser: no pupil scan
+        cond = pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators)) & (pl.col("n") > 0)
         if c.residents_only:
             cond = cond & pl.col("resident")
-        pupils = ctx.pupils.filter(cond).join(ctx.school_cols.filter(pl.col("operator").is_in(list(c.operators))).select("school_unit_code"), on="school_unit_code", how="semi")
-        for code, n in pupils.group_by("school_unit_code").len().sort("school_unit_code").iter_rows():
+        pupils = ctx.cells.filter(cond).group_by("school_unit_code").agg(pl.col("n").sum())
+        for code, n in pupils.sort("school_unit_code").iter_rows():
             out.append(Unallocated("pupils", ", ".join(c.school_forms), code, int(n), f"elevregistret saknar kolumnen {a.column} ({a.label}): {c.label.lower()} betalas inte", c.id))
     return out
 
