@@ -215,9 +215,18 @@ def demo_data_cmd(
     from likvard.data.demo import build
     from likvard.data.register import write_dir
 
+    from likvard.data.skolverket import read_skolverket
+
+    from .goals import DEFAULT_PLAN, _model_municipality
+
     with user_errors():
         inputs = build(seed=seed)
         write_dir(inputs, out)
+        # the goal follow-up's files beside the register: plan, synthetic survey, targets, Skolverket
+        from likvard.data.demo import PLANNED_DIR, RESULTS_CSV
+        from likvard.data.demo_outcomes import write_goal_files
+
+        write_goal_files(out, Path(DEFAULT_PLAN), inputs.schools, read_skolverket([PLANNED_DIR, RESULTS_CSV]).statistics, _model_municipality(), seed)
     typer.echo(t(f"Skrev demokommunen (seed {seed}) till {out}: {inputs.pupils.height} elevrader, {inputs.schools.height} skolor.",
                  f"Wrote the demo municipality (seed {seed}) to {out}: {inputs.pupils.height} pupil rows, {inputs.schools.height} schools."))
 

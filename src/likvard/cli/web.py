@@ -181,7 +181,7 @@ def user_add(
 
 
 def import_cmd(
-    kind: Annotated[str, typer.Argument(help="data, schools, register, index, decisions, rsu, baseline, skolverket")],
+    kind: Annotated[str, typer.Argument(help="data, schools, register, index, decisions, rsu, baseline, skolverket, plan, outcomes, targets")],
     paths: Annotated[list[Path], typer.Argument(help=t("Filer, kataloger eller zip-arkiv.", "Files, directories or zip archives."))],
     year: Annotated[int | None, typer.Option("--year", help=t("Året RSU-grupperna eller basårets pengar gäller (standard: registrets senaste år).", "The year RSU groups or a baseline apply to (default: the register's latest year)."))] = None,
 ) -> None:
