@@ -69,6 +69,10 @@ RULES = {
     "api:school": ("api_school", api_school_scoped),
     "api:statement": ("api_school", api_school_scoped),
     "api:statistics": ("api_school", api_school_scoped),
+    "goals:plan": ("plain", lambda r, _: 302 if r is None else 200),  # the plan and the city's figures: anyone with a role
+    "goals:indicator": ("indicator", lambda r, _: 302 if r is None else 200),  # school rows scoped (tests/web/test_goals.py)
+    "goals:targets": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
+    "goals:ambition": ("plain", lambda r, _: 302 if r is None else (200 if r in (*ALL, "area_chief") else 403)),
     "api:reconciliation": ("run", lambda r, _: 401 if r is None else (200 if r in (*ALL, "committee") else 403)),
 }
 
@@ -89,6 +93,8 @@ def _url(name, kind, code, run_id):
         return url + ("?year=2024" if name == "api:statement" else "")
     if kind == "run":
         return reverse(name, kwargs={"run_id": run_id})
+    if kind == "indicator":
+        return reverse(name, kwargs={"key": "gr9_merit_value"})
     if kind == "scenario":
         return reverse(name, kwargs={"scenario_id": Scenario.objects.first().pk})
     if kind == "comparison":

@@ -31,6 +31,8 @@ def _url(name, run, comparison, scenario):
         kind = "school"
     if name in ("api:school", "api:statement", "api:statistics"):
         kind = "api_school"
+    if name == "goals:indicator":
+        kind = "indicator"
     return url_of(name, kind or "plain", "37416253", run)
 
 

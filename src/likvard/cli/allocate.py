@@ -214,7 +214,6 @@ def demo_data_cmd(
 ) -> None:
     from likvard.data.demo import build
     from likvard.data.register import write_dir
-
     from likvard.data.skolverket import read_skolverket
 
     from .goals import DEFAULT_PLAN, _model_municipality

@@ -24,7 +24,7 @@ from .problems import Problem
 from .register import InputError
 from .tables import Upload, source_name
 
-__all__ = ["Activity", "Goal", "Indicator", "Plan", "read_plan", "LEVELS", "STATISTICS"]
+__all__ = ["LEVELS", "STATISTICS", "Activity", "Goal", "Indicator", "Plan", "read_plan"]
 
 GoalLevel = Literal["direction", "area", "committee"]
 #: The goal levels, top down: KF:s inriktningsmål, KF:s mål för verksamhetsområdet, nämndmål.

@@ -274,3 +274,33 @@ def render(spec: dict[str, Any], fmt: Literal["svg", "png"] = "svg", scale: floa
     if fmt == "png":
         return bytes(vlc.vegalite_to_png(spec, scale=scale))
     raise StatsInputError(f"format must be svg or png, not {fmt!r}")
+
+
+#: The indicator chart's words (goal follow-up), per language.
+INDICATOR_TEXTS = {
+    "sv": {"period": "period", "value": "utfall", "series": "serie", "target": "mål", "": "alla", "flickor": "flickor", "pojkar": "pojkar", "city": "staden"},
+    "en": {"period": "period", "value": "outcome", "series": "series", "target": "target", "": "all", "flickor": "girls", "pojkar": "boys", "city": "the city"},
+}
+
+
+def indicator_spec(series: dict[str, list[float | None]], periods: list[str], *, title: str, unit: str, target: float | None, language: Language = "sv") -> dict[str, Any]:
+    """An indicator over the periods: one line per series (the city, by gender, an area or a
+    school), a dashed rule at the target. ``series`` maps a label to values in period order
+    (None where hidden or missing: the line breaks there)."""
+    w = INDICATOR_TEXTS[language]
+    values = [{"period": p, "value": v, "series": label} for label, vs in series.items() for p, v in zip(periods, vs, strict=True) if v is not None]
+    axis = f"{w['value']} ({unit})" if unit else w["value"]
+    layers: list[dict[str, Any]] = [
+        {
+            "mark": {"type": "line", "point": True},
+            "encoding": {
+                "x": {"field": "period", "type": "ordinal", "sort": periods, "title": w["period"], "axis": {"labelAngle": 0}},
+                "y": {"field": "value", "type": "quantitative", "title": axis, "scale": {"zero": False}},
+                "color": {"field": "series", "type": "nominal", "title": w["series"], "scale": {"range": ["#1f5fa0", "#c0392b", "#2e7d32", "#6a1b9a", "#5f6b73"]}},
+                "tooltip": [{"field": "series", "title": w["series"]}, {"field": "period", "title": w["period"]}, {"field": "value", "title": w["value"], "format": ".1f"}],
+            },
+        }
+    ]
+    if target is not None:
+        layers.append({"mark": {"type": "rule", "strokeDash": [6, 4], "color": "#333"}, "data": {"values": [{"target": target}]}, "encoding": {"y": {"field": "target", "type": "quantitative"}}})
+    return _quiet({"$schema": SCHEMA, "title": title, "width": "container", "height": 260, "data": {"values": values}, "layer": layers})

@@ -50,9 +50,23 @@ def import_demo(seed: int = 1) -> None:
     from likvard.workflows import demo_inputs
 
     outcomes = [import_skolverket(None, [PLANNED_DIR, RESULTS_CSV])]
+    from likvard.data.demo_outcomes import DEMO_PLAN, demo_outcomes, demo_targets
+    from likvard.data.plan import read_plan
+    from likvard.data.skolverket import read_skolverket
+    from likvard.web.goals.actions import import_outcomes, import_plan, import_targets
+
     with tempfile.TemporaryDirectory(prefix="likvard-demo-") as tmp:
-        write_dir(demo_inputs(seed), tmp)
+        inputs = demo_inputs(seed)
+        write_dir(inputs, tmp)
         outcomes.append(import_data(None, [Path(tmp) / f for f in FILES if (Path(tmp) / f).exists()], year=YEAR))
+        # the goal follow-up: the 2024 plan, the synthetic survey, the schools' targets
+        plan = read_plan(DEMO_PLAN)
+        home = plan.municipality
+        demo_outcomes(plan, inputs.schools, home, seed).write_csv(Path(tmp) / "outcomes.csv")
+        demo_targets(plan, read_skolverket([PLANNED_DIR, RESULTS_CSV]).statistics, inputs.schools, home, seed).write_csv(Path(tmp) / "targets.csv")
+        outcomes.append(import_plan(None, [DEMO_PLAN]))
+        outcomes.append(import_outcomes(None, [Path(tmp) / "outcomes.csv"], synthetic=True))
+        outcomes.append(import_targets(None, [Path(tmp) / "targets.csv"]))
     problems = [p for o in outcomes for p in o.problems]
     if problems:  # a bug: the demo is made by the same generators the tests check
         raise RuntimeError("the demo municipality did not import: " + "; ".join(str(p) for p in problems[:5]))

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "likvard.web.imports",
     "likvard.web.results",
     "likvard.web.allocation",
+    "likvard.web.goals",
     "likvard.web.api",
 ]
 #: Uploads are held in memory only (never a temporary file: a register may carry personal

@@ -12,6 +12,7 @@ urlpatterns = [
     path("fordelning/", include("likvard.web.allocation.urls")),
     path("import/", include("likvard.web.imports.urls")),
     path("resultat/", include("likvard.web.results.urls")),
+    path("mal/", include("likvard.web.goals.urls")),
     path("logg/", include("likvard.web.audit.urls")),
     path("api/v1/", api.urls),
 ]

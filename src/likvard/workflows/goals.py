@@ -23,7 +23,14 @@ import polars as pl
 
 from likvard.data.outcomes import OUTCOME_SCHEMA, TARGET_SCHEMA
 from likvard.data.plan import Indicator, Plan
-from likvard.engine.indicators import AmbitionFlag, aggregate, ambition_flags, period_sort_key, status, trend
+from likvard.engine.indicators import (
+    AmbitionFlag,
+    aggregate,
+    ambition_flags,
+    period_sort_key,
+    status,
+    trend,
+)
 
 __all__ = ["GoalData", "all_outcomes", "ambition", "indicator_series", "plan_dict", "report_period", "school_outcomes", "school_year"]
 
@@ -49,7 +56,7 @@ def report_period(plan_year: int, indicator: Indicator, periods: list[str]) -> s
 
 
 def _end_year(period: str) -> int:
-    year, part = period_sort_key(period)
+    year, _ = period_sort_key(period)
     return year + 1 if "/" in period else year
 
 
@@ -174,24 +181,27 @@ def indicator_series(data: GoalData, key: str, outcomes: pl.DataFrame | None = N
     targets = _targets(data)
     periods = sorted(set(rows["period"].to_list()), key=period_sort_key)
 
+    # one pass over the rows: (level, school, area) → gender → period → row
+    grouped: dict[tuple[str, str | None, str | None], dict[str, dict[str, dict[str, Any]]]] = {}
+    for r in rows.iter_rows(named=True):
+        where = (r["level"], r["school_unit_code"] if r["level"] == "school" else None, r["area"] if r["level"] == "area" else None)
+        grouped.setdefault(where, {}).setdefault(r["gender"], {})[r["period"]] = r
+
     def series(level: str, school: str | None = None, area: str | None = None) -> dict[str, Any]:
-        sel = rows.filter(pl.col("level") == level)
-        if school is not None:
-            sel = sel.filter(pl.col("school_unit_code") == school)
-        if area is not None:
-            sel = sel.filter(pl.col("area") == area)
+        found = grouped.get((level, school, area), {})
         by_gender: dict[str, dict[str, Any]] = {}
         for gender in ("", "flickor", "pojkar"):
-            g = {r["period"]: r for r in sel.filter(pl.col("gender") == gender).iter_rows(named=True)}
+            g = found.get(gender)
             if not g:
                 continue
             values = [g[p]["value"] if p in g else None for p in periods]
             tr = trend(values, ind.direction)
+            goals = [_target_for(ind, targets, school, p) for p in periods]
             by_gender[gender] = {
                 "values": values,
                 "pupils": [g[p]["pupils"] if p in g else None for p in periods],
-                "status": [status(v, _target_for(ind, targets, school, p), ind.direction, plus_minus=ind.plus_minus).value for v, p in zip(values, periods, strict=True)],
-                "targets": [_target_for(ind, targets, school, p) for p in periods],
+                "status": [status(v, t, ind.direction, plus_minus=ind.plus_minus).value for v, t in zip(values, goals, strict=True)],
+                "targets": goals,
                 "trend": tr.trend.value,
                 "slope": tr.slope,
                 "weighted": all(g[p]["weighted"] is not False for p in g),
@@ -199,12 +209,12 @@ def indicator_series(data: GoalData, key: str, outcomes: pl.DataFrame | None = N
             }
         return by_gender
 
-    areas = sorted({a for a in rows.filter(pl.col("level") == "area")["area"].to_list() if a})
+    areas = sorted({a for (level, _, a) in grouped if level == "area" and a})
     expected: dict[tuple[str, str], float] = {}
     if data.expected is not None:
         expected = {(s, p): float(e) for s, p, e in data.expected.filter(pl.col("indicator") == key).select("school_unit_code", "period", "expected").iter_rows() if e is not None}
     names = dict(data.schools.select("school_unit_code", "name").iter_rows())
-    school_codes = sorted({c for c in rows.filter(pl.col("level") == "school")["school_unit_code"].to_list() if c})
+    school_codes = sorted({c for (level, c, _) in grouped if level == "school" and c})
     schools = []
     for code in school_codes:
         s = series("school", school=code)

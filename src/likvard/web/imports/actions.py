@@ -39,7 +39,9 @@ __all__ = ["TABLES", "ImportOutcome", "import_data", "import_kind", "import_skol
 TABLES = {"pupils": "pupils", "schools": "schools", "school_index": "index", "decisions": "decisions", "rsu_groups": "rsu_groups", "baseline": "baseline"}
 #: The command line's import kinds and the table each reads (``data`` and ``skolverket`` aside).
 KIND_TABLES = {"schools": "schools", "register": "pupils", "index": "school_index", "decisions": "decisions", "rsu": "rsu_groups", "baseline": "baseline"}
-KINDS = ("data", *KIND_TABLES, "skolverket")
+#: The goal follow-up's files: a year's plan, outcomes, schools' targets (docs/formats.md).
+GOAL_KINDS = ("plan", "outcomes", "targets")
+KINDS = ("data", *KIND_TABLES, "skolverket", *GOAL_KINDS)
 
 
 @dataclass
@@ -83,7 +85,7 @@ def _locked() -> None:
     list(ImportLock.objects.select_for_update().filter(name="import"))
 
 
-def _guarded(outcome: ImportOutcome, store: Any) -> ImportOutcome:
+def guarded(outcome: ImportOutcome, store: Any) -> ImportOutcome:
     """Run ``store`` in one transaction under the lock; a busy database is a clear message."""
     try:
         with transaction.atomic():
@@ -201,6 +203,10 @@ def import_kind(actor: Any, kind: str, sources: Iterable[Path | Upload], *, year
     or ``skolverket``."""
     if kind == "skolverket":
         return import_skolverket(actor, sources)
+    if kind in GOAL_KINDS:  # the goal follow-up's tables (likvard.web.goals)
+        from likvard.web.goals.actions import import_goal_file
+
+        return import_goal_file(actor, kind, sources)
     if kind == "data":
         return import_data(actor, sources, year=year)
     if kind not in KIND_TABLES:
@@ -262,7 +268,7 @@ def _import_tables(actor: Any, kind: str, sources: Iterable[Path | Upload], year
             outcome.summary[table] = summary.get(table, summary.get("schools"))
         record(actor, f"import_{kind}", ", ".join(Path(u.name).name for u in named.values()), before=_replaced(outcome.summary), after=_brought(outcome.summary))
 
-    return _guarded(outcome, store)
+    return guarded(outcome, store)
 
 
 def _changed(changes: Any) -> list[tuple[str, str, str, Any, Any]]:
@@ -355,4 +361,4 @@ def import_skolverket(actor: Any, sources: Iterable[Path | Upload]) -> ImportOut
         outcome.summary = f.summary
         record(actor, "import_skolverket", f.filename, before=None, after={"statistics": stored, **changes.summary()})
 
-    return _guarded(outcome, store)
+    return guarded(outcome, store)

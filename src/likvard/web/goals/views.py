@@ -1,0 +1,295 @@
+"""Goal follow-up pages: the plan's hierarchy with each indicator's status, one indicator over
+the years (city, areas, the schools a user may see), principals' targets, and the area
+chief's ambition list.
+
+Scoping as everywhere (``likvard.web.accounts.scoping``): everyone signed in sees the plan and
+the city's figures (they are published in the committee's reports); areas and schools only as
+far as ``visible_schools`` reaches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext, gettext_lazy
+
+from likvard.engine.indicators import period_sort_key
+from likvard.web.accounts.scoping import ALL_SCHOOLS, may_see_aggregates, role_of, visible_schools
+from likvard.web.accounts.views import deny
+from likvard.web.schools.models import School
+from likvard.workflows.goals import (
+    all_outcomes,
+    ambition,
+    indicator_series,
+    report_period,
+    school_year,
+)
+
+from .actions import set_target
+from .models import Activity, Goal, Indicator, Plan, SchoolTarget
+from .reading import current_plan, goal_data, plan_data
+
+STATUS_LABELS = {
+    "met": gettext_lazy("Uppfyllt"),
+    "partly_met": gettext_lazy("Delvis uppfyllt"),
+    "not_met": gettext_lazy("Ej uppfyllt"),
+    "no_data": gettext_lazy("Uppgift saknas"),
+    "no_target": gettext_lazy("Årsmål saknas"),
+}
+TREND_LABELS = {
+    "improving": gettext_lazy("Förbättras"),
+    "stable": gettext_lazy("Oförändrat"),
+    "worsening": gettext_lazy("Försämras"),
+    "too_short": gettext_lazy("För kort tidsserie"),
+}
+LEVEL_LABELS = {"direction": gettext_lazy("KF:s inriktningsmål"), "area": gettext_lazy("KF:s mål för verksamhetsområdet"), "committee": gettext_lazy("Nämndmål")}
+GENDER_LABELS = {"": gettext_lazy("Alla"), "flickor": gettext_lazy("Flickor"), "pojkar": gettext_lazy("Pojkar")}
+SOURCE_LABELS = {
+    "skolverket": gettext_lazy("Skolverket"),
+    "register": gettext_lazy("elevregistret"),
+    "import": gettext_lazy("importerad fil"),
+    "synthetic": gettext_lazy("syntetisk (demo)"),
+    "aggregate": gettext_lazy("viktat medelvärde av skolorna"),
+    "form": gettext_lazy("inmatat"),
+}
+HIDDEN = ".."
+
+
+def number(value: float | None, unit: str = "") -> str:
+    """A figure as the plan writes it: decimal comma, one decimal; ``..`` when hidden."""
+    if value is None:
+        return HIDDEN
+    text = f"{value:.1f}".replace(".", ",").replace("-", "−")
+    return f"{text} %" if unit == "%" else text
+
+
+def _target_text(i: Indicator) -> str:
+    if i.target is not None:
+        return ("±" if i.plus_minus else "") + number(i.target, i.unit)
+    return i.target_text or (gettext("inget årsmål") if not i.council_target_text else i.council_target_text)
+
+
+def _no_plan(request: HttpRequest) -> HttpResponse:
+    return render(request, "goals/no_plan.html", {})
+
+
+@login_required
+def plan_view(request: HttpRequest) -> HttpResponse:
+    """The hierarchy: direction goals → area goals → committee goals, each with its
+    indicators (target, the city's outcome of the report period, status, trend) and
+    activities."""
+    if role_of(request.user) is None:
+        deny(request, "goal follow-up")
+    plan = current_plan(request.GET.get("year"))
+    if plan is None:
+        return _no_plan(request)
+    data = plan_data(plan)
+    outcomes = all_outcomes(goal_data(plan, data))
+    city = outcomes.filter((outcomes["level"] == "city") & (outcomes["gender"] == ""))
+    by_indicator: dict[str, dict[str, float | None]] = {}
+    for key, period, value in city.select("indicator", "period", "value").iter_rows():
+        by_indicator.setdefault(key, {})[period] = value
+    from likvard.engine.indicators import status, trend
+
+    indicators: dict[int, list[dict[str, Any]]] = {}
+    for ind in Indicator.objects.filter(plan=plan, retired=False).select_related("goal"):
+        d = next(x for x in data.indicators if x.key == ind.key)
+        series = by_indicator.get(ind.key, {})
+        periods = sorted(series, key=period_sort_key)
+        period = report_period(plan.year, d, periods)
+        value = series.get(period) if period else None
+        target = ind.target if ind.target is not None else ind.council_target
+        st = status(value, target, d.direction, plus_minus=d.plus_minus).value
+        tr = trend([series[p] for p in periods], d.direction).trend.value
+        indicators.setdefault(ind.goal_id, []).append(
+            {"i": ind, "target": _target_text(ind), "council": number(ind.council_target, ind.unit) if ind.council_target is not None else ind.council_target_text, "period": period or "–",
+             "value": number(value, ind.unit) if period else "–", "status": st, "status_label": STATUS_LABELS[st], "trend": TREND_LABELS[tr], "periodicity": gettext("Tertial") if ind.periodicity == "tertial" else gettext("År")}
+        )
+    activities: dict[int, list[Activity]] = {}
+    for a in Activity.objects.filter(plan=plan, retired=False):
+        activities.setdefault(a.goal_id, []).append(a)
+    goals = list(Goal.objects.filter(plan=plan, retired=False))
+    children: dict[int | None, list[Goal]] = {}
+    for g in goals:
+        children.setdefault(g.parent_id, []).append(g)
+
+    def node(g: Goal) -> dict[str, Any]:
+        return {"g": g, "label": LEVEL_LABELS[g.level], "indicators": indicators.get(g.pk, []), "activities": activities.get(g.pk, []), "children": [node(c) for c in children.get(g.pk, [])]}
+
+    tree = [node(g) for g in children.get(None, []) if g.level == "direction"]
+    counts = data.counts()
+    summary = {k: sum(1 for rows in indicators.values() for r in rows if r["status"] == k) for k in STATUS_LABELS}
+    return render(request, "goals/plan.html", {
+        "plan": plan, "plans": Plan.objects.all(), "tree": tree, "counts": counts, "summary": [(STATUS_LABELS[k], n, k) for k, n in summary.items() if n],
+        "status_rule": gettext("Uppfyllt: utfallet når årsmålet. Delvis uppfyllt: högst 5 % av målvärdet från det. Ej uppfyllt: längre ifrån. Staden = viktat medelvärde av kommunens egna skolor (antal elever), om inte en inläst fil anger stadens värde."),
+    })
+
+
+@login_required
+def indicator_view(request: HttpRequest, key: str) -> HttpResponse:
+    """One indicator: the city over the years (by gender where the plan asks), the areas and
+    the schools the user may see, side by side with their targets and expected results."""
+    if role_of(request.user) is None:
+        deny(request, "goal follow-up")
+    plan = current_plan(request.GET.get("year"))
+    if plan is None:
+        return _no_plan(request)
+    ind = Indicator.objects.filter(plan=plan, key=key, retired=False).select_related("goal").first()
+    if ind is None:
+        raise Http404
+    data = goal_data(plan, only=key)
+    s = indicator_series(data, key)
+    periods: list[str] = s["periods"]
+    d = s["indicator"]
+    visible = {sc.school_unit_code: sc for sc in visible_schools(request.user)}
+    role = role_of(request.user)
+    if may_see_aggregates(request.user):
+        areas = s["areas"]
+    elif role == "area_chief":
+        areas = {a: v for a, v in s["areas"].items() if a == request.user.profile.area}
+    else:
+        areas = {}
+    from likvard.exports.charts import indicator_spec
+
+    language = "en" if (get_language() or "sv").startswith("en") else "sv"
+    target = d.target if d.target is not None else d.council_target
+    chart_series = {}
+    for gender, label in (("", gettext("Staden, alla")), ("flickor", gettext("Staden, flickor")), ("pojkar", gettext("Staden, pojkar"))):
+        if gender in s["city"]:
+            chart_series[label] = s["city"][gender]["values"]
+    for a, v in list(areas.items())[:1] if role == "area_chief" else []:
+        if "" in v:
+            chart_series[a] = v[""]["values"]
+    chart = indicator_spec(chart_series, periods, title=d.name, unit=d.unit, target=target, language=language) if periods else None
+
+    def row(label: str, by_gender: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for gender in ("", "flickor", "pojkar"):
+            g = by_gender.get(gender)
+            if g is None:
+                continue
+            out.append({"label": label, "gender": GENDER_LABELS[gender], "values": [number(v, d.unit) for v in g["values"]], "status": STATUS_LABELS[g["status"][-1]] if g["status"] else "", "trend": TREND_LABELS[g["trend"]],
+                        "weighted": g["weighted"], "sources": ", ".join(str(SOURCE_LABELS.get(x, x)) for x in g["source"])})
+        return out
+
+    city_rows = row(gettext("Staden"), s["city"])
+    area_rows = [r for a, v in areas.items() for r in row(a, v)]
+    last = periods[-1] if periods else None
+    schools = []
+    for sc in s["schools"]:
+        school = visible.get(sc["school_unit_code"])
+        if school is None:
+            continue
+        all_ = sc["series"].get("")
+        if all_ is None:
+            continue
+        by = {g: sc["series"][g]["values"][-1] for g in ("flickor", "pojkar") if g in sc["series"]}
+        schools.append({
+            "school": school, "values": [number(v, d.unit) for v in all_["values"]], "target": number(all_["targets"][-1], d.unit) if all_["targets"] and all_["targets"][-1] is not None else "–",
+            "expected": number(sc["expected"][-1], d.unit) if sc["expected"] and sc["expected"][-1] is not None else "–",
+            "status": STATUS_LABELS[all_["status"][-1]], "status_code": all_["status"][-1],
+            "girls": number(by["flickor"], d.unit) if "flickor" in by else "", "boys": number(by["pojkar"], d.unit) if "pojkar" in by else "",
+        })
+    schools.sort(key=lambda r: r["school"].name)
+    return render(request, "goals/indicator.html", {
+        "plan": plan, "ind": ind, "d": d, "periods": periods, "last": last, "chart": chart, "city_rows": city_rows, "area_rows": area_rows, "schools": schools,
+        "target": _target_text(ind), "by_gender": d.by_gender, "has_expected": any(r["expected"] != "–" for r in schools),
+    })
+
+
+def _result_indicators(plan: Plan) -> list[Indicator]:
+    """The indicators a school sets a target for: the knowledge results Likvärd computes."""
+    data = plan_data(plan)
+    keys = {i.key for i in data.indicators if i.published_indicator}
+    return [i for i in Indicator.objects.filter(plan=plan, retired=False, key__in=keys)]
+
+
+@login_required
+def targets_view(request: HttpRequest) -> HttpResponse:
+    """A principal sets their school's targets for the plan year's school year, beside last
+    year's outcome and the expected result; a target under last year's outcome is marked
+    (the ambition shall keep rising, seed 001 L130–134)."""
+    role = role_of(request.user)
+    if role not in (*ALL_SCHOOLS, "principal", "area_chief"):
+        deny(request, "goal targets")
+    plan = current_plan(request.GET.get("year") or request.POST.get("year"))
+    if plan is None:
+        return _no_plan(request)
+    visible = visible_schools(request.user)
+    code = request.GET.get("school") or request.POST.get("school") or (request.user.profile.school_unit_code if role == "principal" else "")
+    school = visible.filter(school_unit_code=code).first() if code else None
+    may_edit = school is not None and (role == "principal" or role in ("admin", "analyst"))
+    period = school_year(plan.year)
+    indicators = _result_indicators(plan)
+    errors: dict[str, str] = {}
+    if request.method == "POST" and school is not None:
+        if not may_edit:
+            deny(request, "set goal targets")
+        changed = []
+        for ind in indicators:
+            raw = request.POST.get(f"target_{ind.key}", "").strip().replace(",", ".").replace("\u2212", "-")
+            if raw == "":
+                continue
+            try:
+                value = float(raw)
+            except ValueError:
+                errors[ind.key] = gettext("Skriv ett tal, t.ex. 245,5.")
+                continue
+            high = 100.0 if ind.unit == "%" else 340.0
+            if not 0 <= value <= high:
+                errors[ind.key] = gettext("Värdet ska ligga mellan 0 och %(high)s.") % {"high": number(high)}
+                continue
+            changed.append((ind, value))
+        if not errors:
+            for ind, value in changed:
+                set_target(request.user, school, ind.key, period, value)
+            messages.success(request, gettext("Sparat %(n)s målvärden för %(school)s.") % {"n": len(changed), "school": school.name})
+            return redirect(f"{request.path}?school={school.school_unit_code}&year={plan.year}")
+    rows = []
+    if school is not None:
+        data = goal_data(plan)
+        outcomes = all_outcomes(data)
+        mine = outcomes.filter((outcomes["school_unit_code"] == school.school_unit_code) & (outcomes["gender"] == "") & (outcomes["level"] == "school"))
+        expected = {} if data.expected is None else {(k, p): e for c, k, p, e in data.expected.iter_rows() if c == school.school_unit_code}
+        targets = {t.indicator: t.target for t in SchoolTarget.objects.filter(school=school, period=period)}
+        for ind in indicators:
+            earlier = sorted(((p, v) for k, p, v in mine.select("indicator", "period", "value").iter_rows() if k == ind.key and v is not None and period_sort_key(p) < period_sort_key(period)), key=lambda x: period_sort_key(x[0]))
+            last_period, last_value = earlier[-1] if earlier else (None, None)
+            t = targets.get(ind.key)
+            below = t is not None and last_value is not None and ((t < last_value) if ind.direction == "higher" else (t > last_value))
+            rows.append({"i": ind, "last_period": last_period or "–", "last": number(last_value, ind.unit), "expected": number(expected.get((ind.key, last_period)), ind.unit) if last_period and expected.get((ind.key, last_period)) is not None else "–",
+                         "target": request.POST.get(f"target_{ind.key}", "") if errors else ("" if t is None else number(t).replace(" %", "")), "below": below, "error": errors.get(ind.key, ""), "plan_target": _target_text(ind)})
+    choices = list(visible.order_by("name")) if role != "principal" else []
+    return render(request, "goals/targets.html", {"plan": plan, "school": school, "rows": rows, "period": period, "may_edit": may_edit, "choices": choices, "first_error": next(iter(errors), "")})
+
+
+@login_required
+def ambition_view(request: HttpRequest) -> HttpResponse:
+    """Targets below last year's outcome, for the result dialogues: an area chief sees their
+    area's schools, the central roles every school (optionally one area)."""
+    role = role_of(request.user)
+    if role not in (*ALL_SCHOOLS, "area_chief"):
+        deny(request, "ambition check")
+    plan = current_plan(request.GET.get("year"))
+    if plan is None:
+        return _no_plan(request)
+    areas = sorted({a for a in School.objects.exclude(area="").values_list("area", flat=True)})
+    area = request.user.profile.area if role == "area_chief" else (request.GET.get("area") if request.GET.get("area") in areas else None)
+    if role == "area_chief" and not area:
+        deny(request, "ambition check without an area")
+    data = goal_data(plan)
+    flags = ambition(data, area=area)
+    visible = {s.school_unit_code: s for s in visible_schools(request.user)}
+    names = {i.key: i for i in Indicator.objects.filter(plan=plan)}
+    rows = [
+        {"school": visible[f.school_unit_code], "i": names.get(f.indicator), "target": number(f.target, names[f.indicator].unit if f.indicator in names else ""),
+         "last": number(f.last_outcome, names[f.indicator].unit if f.indicator in names else ""), "last_period": f.last_period, "period": f.target_period,
+         "expected": number(f.expected) if f.expected is not None else "–", "shortfall": number(f.shortfall)}
+        for f in flags
+        if f.school_unit_code in visible
+    ]
+    return render(request, "goals/ambition.html", {"plan": plan, "rows": rows, "area": area, "areas": areas if role != "area_chief" else [], "role": role})

@@ -1,0 +1,106 @@
+"""The goal follow-up pages on the demo: the plan's hierarchy, an indicator (scoped like every
+other page), principals' targets and the area chief's ambition list; plan re-imports retire
+what a plan no longer holds."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from django.urls import reverse
+
+from likvard.data.tables import Upload
+from likvard.web.audit.models import AuditEntry
+from likvard.web.demo import RINKEBYSKOLAN
+from likvard.web.goals.actions import import_outcomes, import_plan
+from likvard.web.goals.models import Indicator, Outcome, Plan, SchoolTarget
+from likvard.web.schools.models import School
+
+PLAN = "plans/stockholm-2024/plan.toml"
+
+
+def _school_rows(page: str) -> set[str]:
+    return set(re.findall(r'<th scope="row"><a href="/skolor/(\d{8})/">', page))
+
+
+def test_the_plan_page_shows_every_goal_and_indicator_with_the_citys_status(login, db):
+    page = login("committee").get(reverse("goals:plan")).content.decode()
+    assert "3 inriktningsmål, 15 mål för verksamhetsområdet, 19 nämndmål, 60 indikatorer och 48 aktiviteter" in page
+    assert len(set(re.findall(r'href="/mal/indikator/([a-z0-9_]+)/', page))) == 60
+    row = re.search(r"Meritvärde i årskurs 9</a></th>(.*?)</tr>", page, re.S).group(1)
+    assert "252,0" in row and "2023/24" in row  # the 2024 report shows spring 2024's results
+    assert re.search(r"status-(met|partly_met|not_met)", row)
+
+
+def test_the_indicator_page_is_scoped_to_the_schools_a_user_may_see(login, db, schools):
+    url = reverse("goals:indicator", args=["gr9_merit_value"])
+    analyst = login("analyst").get(url).content.decode()
+    spec = json.loads(re.search(r'<script id="indicator-spec" type="application/json">(.*?)</script>', analyst, re.S).group(1))
+    city = [v for v in spec["data"]["values"] if v["series"] == "Staden, alla"]
+    assert [v["period"] for v in city] == ["2020/21", "2021/22", "2022/23", "2023/24", "2024/25"]
+    assert spec["layer"][1]["data"]["values"] == [{"target": 252.0}]  # the target as a rule
+    everyone = _school_rows(analyst)
+    assert RINKEBYSKOLAN in everyone and schools["other"] in everyone and len(everyone) > 100
+    assert "197,0" in analyst and "202,7" in analyst  # Rinkebyskolan's first and last year
+    principal = login("principal").get(url).content.decode()
+    assert _school_rows(principal) == {RINKEBYSKOLAN}
+    assert "Grundskoleområde" not in principal  # no area rows for a principal
+    chief = login("area_chief").get(url).content.decode()
+    area = School.objects.get(school_unit_code=RINKEBYSKOLAN).area
+    assert _school_rows(chief) <= set(School.objects.filter(area=area).values_list("school_unit_code", flat=True))
+    assert schools["same_area"] in _school_rows(chief) or not Outcome.objects.exists()
+    assert schools["other"] not in _school_rows(chief)
+
+
+def test_a_principal_sets_their_schools_targets_and_a_low_one_is_marked(login, db, schools):
+    client = login("principal")
+    url = reverse("goals:targets")
+    own = School.objects.get(school_unit_code=RINKEBYSKOLAN)
+    response = client.post(url, {"school": RINKEBYSKOLAN, "year": "2024", "target_gr9_merit_value": "190,5"}, follow=True)
+    page = response.content.decode()
+    assert SchoolTarget.objects.get(school=own, indicator="gr9_merit_value", period="2024/25").target == 190.5
+    assert "Sparat 1 målvärden för Rinkebyskolan" in page
+    assert "Under förra årets utfall" in page  # 190,5 < 208,6 (2023/24)
+    assert AuditEntry.objects.filter(action="set_target", target__contains="gr9_merit_value").exists()
+    bad = client.post(url, {"school": RINKEBYSKOLAN, "year": "2024", "target_gr9_merit_value": "mycket"}).content.decode()
+    assert 'aria-invalid="true"' in bad and "Skriv ett tal" in bad and "autofocus" in bad
+    assert SchoolTarget.objects.get(school=own, indicator="gr9_merit_value", period="2024/25").target == 190.5
+    other = School.objects.get(school_unit_code=schools["other"])
+    client.post(url, {"school": other.school_unit_code, "year": "2024", "target_gr9_merit_value": "300"})
+    assert not SchoolTarget.objects.filter(school=other, target=300).exists()  # not their school
+    assert login("committee").get(url).status_code == 403
+
+
+def test_the_area_chief_sees_the_ambition_list_of_their_area_only(login, db):
+    area = School.objects.get(school_unit_code=RINKEBYSKOLAN).area
+    chief = login("area_chief").get(reverse("goals:ambition")).content.decode()
+    listed = set(re.findall(r"\?school=(\d{8})", chief))
+    in_area = set(School.objects.filter(area=area).values_list("school_unit_code", flat=True))
+    assert listed and listed <= in_area  # the demo plants some in every area
+    analyst = login("analyst").get(reverse("goals:ambition")).content.decode()
+    everyone = set(re.findall(r"\?school=(\d{8})", analyst))
+    assert listed < everyone and everyone - in_area
+    for code in everyone:  # every listed target is under the school's outcome of the year before
+        assert SchoolTarget.objects.filter(school__school_unit_code=code).exists()
+    assert login("committee").get(reverse("goals:ambition")).status_code == 403
+    assert login("principal").get(reverse("goals:ambition")).status_code == 403
+
+
+def test_importing_a_plan_again_retires_what_it_no_longer_holds(db):
+    text = Path(PLAN).read_text(encoding="utf-8")
+    without = re.sub(r'\[\[indicator\]\]\nkey = "sick_leave"\n.*?(?=\n\[\[)', "", text, count=1, flags=re.S)
+    assert without != text
+    outcome = import_plan(None, [Upload("plan.toml", without.encode())])
+    assert outcome.ok, outcome.problems
+    plan = Plan.objects.get(year=2024)
+    assert Indicator.objects.filter(plan=plan).count() == 60  # never deleted
+    assert Indicator.objects.get(plan=plan, key="sick_leave").retired
+    assert outcome.summary["retired_indicators"] == 1 and outcome.summary["indicators"] == 59
+
+
+def test_a_bad_outcomes_file_names_the_row_and_changes_nothing(db):
+    before = Outcome.objects.count()
+    outcome = import_outcomes(None, [Upload("enkat.csv", b"indicator,period,school_unit_code,value\ngr5_safe,2024,37416253,91\ngr5_safe,2024,37416253,mycket\n")])
+    assert not outcome.ok and str(outcome.problems[0]) == "enkat.csv, rad 3, kolumn value: är inget tal (tomt eller .. för en uppgift som inte visas)"
+    assert Outcome.objects.count() == before
