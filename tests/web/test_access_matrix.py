@@ -73,6 +73,9 @@ RULES = {
     "goals:indicator": ("indicator", lambda r, _: 302 if r is None else 200),  # school rows scoped (tests/web/test_goals.py)
     "goals:targets": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
     "goals:ambition": ("plain", lambda r, _: 302 if r is None else (200 if r in (*ALL, "area_chief") else 403)),
+    "api:goals": ("plain", lambda r, _: 401 if r is None else 200),
+    "api:indicator_outcomes": ("indicator", lambda r, _: 401 if r is None else 200),
+    "api:school_targets": ("api_school", api_school_scoped),
     "api:reconciliation": ("run", lambda r, _: 401 if r is None else (200 if r in (*ALL, "committee") else 403)),
 }
 

@@ -29,9 +29,9 @@ def _url(name, run, comparison, scenario):
     kind = {"allocation:reconciliation": "run", "allocation:xlsx": "run", "api:reconciliation": "run", "allocation:scenario": "scenario", "allocation:comparison": "comparison"}.get(name)
     if name in ("schools:detail", "allocation:statement", "allocation:statement_pdf"):
         kind = "school"
-    if name in ("api:school", "api:statement", "api:statistics"):
+    if name in ("api:school", "api:statement", "api:statistics", "api:school_targets"):
         kind = "api_school"
-    if name == "goals:indicator":
+    if name in ("goals:indicator", "api:indicator_outcomes"):
         kind = "indicator"
     return url_of(name, kind or "plain", "37416253", run)
 

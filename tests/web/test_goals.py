@@ -104,3 +104,18 @@ def test_a_bad_outcomes_file_names_the_row_and_changes_nothing(db):
     outcome = import_outcomes(None, [Upload("enkat.csv", b"indicator,period,school_unit_code,value\ngr5_safe,2024,37416253,91\ngr5_safe,2024,37416253,mycket\n")])
     assert not outcome.ok and str(outcome.problems[0]) == "enkat.csv, rad 3, kolumn value: är inget tal (tomt eller .. för en uppgift som inte visas)"
     assert Outcome.objects.count() == before
+
+
+def test_the_api_gives_the_plan_and_an_indicators_outcomes_scoped_like_the_pages(login, db, schools):
+    client = login("principal")
+    plan = client.get("/api/v1/goals").json()
+    assert plan["counts"]["indicators"] == 60 and len(plan["activities"]) == 48
+    doc = client.get("/api/v1/indicators/gr9_merit_value/outcomes").json()
+    assert doc["periods"] == ["2020/21", "2021/22", "2022/23", "2023/24", "2024/25"] and doc["target"] == 252.0
+    assert [s["school_unit_code"] for s in doc["schools"]] == [RINKEBYSKOLAN] and doc["areas"] == {}
+    assert doc["schools"][0]["series"][""]["values"] == [197.0, 199.6, 205.9, 208.6, 202.7]
+    assert client.get(f"/api/v1/schools/{schools['other']}/targets").status_code == 404
+    own = client.get(f"/api/v1/schools/{RINKEBYSKOLAN}/targets").json()
+    assert any(t["indicator"] == "gr9_merit_value" and t["period"] == "2024/25" for t in own)
+    analyst = login("analyst").get("/api/v1/indicators/gr9_merit_value/outcomes").json()
+    assert len(analyst["schools"]) > 100 and len(analyst["areas"]) == 7

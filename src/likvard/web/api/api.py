@@ -7,6 +7,7 @@ from ninja.errors import HttpError
 from ninja.security import django_auth
 
 from likvard.web.allocation.api import router as allocation
+from likvard.web.goals.api import router as goals
 from likvard.web.results.api import router as results
 from likvard.web.schools.api import router as schools
 
@@ -19,3 +20,4 @@ api.add_exception_handler(HttpError, http_error(api))  # a 403 is audited like a
 api.add_router("/", schools)
 api.add_router("/", allocation)
 api.add_router("/", results)
+api.add_router("/", goals)
