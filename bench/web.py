@@ -2,7 +2,8 @@
 
 Starts the demo server in a subprocess (its own SQLite database in a temporary directory),
 logs 20 virtual users in as the controller, and for a fixed number of requests each fetches a
-school page and a statement through the API (personal token). Prints p50/p95/max latency and
+school page and a statement through the API (personal token), then the goal follow-up's
+indicator page of the merit value. Prints p50/p95/max latency and
 the error rate for each, plus a baseline measured in the same run: the same users fetching
 /healthz, so the ratio says what the pages cost beyond the server's own overhead.
 Target: p95 ≤ 200 ms, 0 errors.
@@ -132,12 +133,15 @@ def main() -> None:
             base_t, base_e = load(base, args.users, args.requests, lambda i, j: (base + "/healthz", {}), args.think)
             page_t, page_e = load(base, args.users, args.requests, lambda i, j: (f"{base}/skolor/{CODES[(i + j) % len(CODES)]}/", {}), args.think)
             api_t, api_e = load(base, args.users, args.requests, lambda i, j: (f"{base}/api/v1/schools/{CODES[(i + j) % len(CODES)]}/statement?year=2024", {"Authorization": f"Bearer {api_token}"}), args.think)
+            # the goal follow-up's heaviest page: a results indicator, 344 schools × 5 years × 2 genders
+            goal_t, goal_e = load(base, args.users, max(args.requests // 5, 2), lambda i, j: (f"{base}/mal/indikator/gr9_merit_value/", {}), args.think)
             server = f"gunicorn, {args.workers} processes x 4 threads" if args.workers else "Django runserver (threaded)"
             print(f"{args.users} concurrent users, {args.requests} requests each, think time {args.think} s on average, {server} on loopback, SQLite")
             b = describe("baseline /healthz", base_t, base_e)
             p = describe("school page", page_t, page_e)
             a = describe("statement API", api_t, api_e)
-            print(f"p95 ratio to baseline: school page {p / b:.1f}x, statement API {a / b:.1f}x   (target p95 <= 200 ms, 0 errors)")
+            g = describe("indicator page (merit value)", goal_t, goal_e)
+            print(f"p95 ratio to baseline: school page {p / b:.1f}x, statement API {a / b:.1f}x, indicator page {g / b:.1f}x   (target p95 <= 200 ms, 0 errors; the indicator page's server-side render <= 300 ms: bench/goals.py)")
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -249,6 +249,14 @@ def test_the_main_pages_pass_axe_wcag_21_aa(server, browser):
     page.screenshot(path=str(ARTIFACTS / "audit-log.png"), full_page=False)
     check("import", "/import/")
     check("password change", "/konto/losenord/")
+    check("goals", "/mal/")
+    page.goto(server + "/mal/indikator/gr9_merit_value/")
+    page.wait_for_selector("#indicator-chart svg .mark-rule", timeout=20_000)  # the target line drawn
+    page.screenshot(path=str(ARTIFACTS / "indicator.png"), full_page=False)
+    check("indicator")
+    check("targets", "/mal/malvarden/?school=37416253")
+    check("ambition", "/mal/ambition/")
+    check("report", "/mal/rapport/?period=T2")
     check("not found", "/skolor/00000000/")
     page.goto(server + "/skolor/37416253/")
     page.get_by_label("Språk").select_option("en")
@@ -292,3 +300,31 @@ def test_the_controller_imports_the_municipalitys_files_runs_the_year_and_the_ap
     page.screenshot(path=str(ARTIFACTS / "run-reconciliation.png"), full_page=True)
     api = page.request.get(f"{server}/api/v1/schools/{code}/statement?year=2024").json()
     assert api["pupils"] == expected
+
+
+def test_the_analyst_writes_the_t2_report_and_downloads_it_as_pdf(server, browser, tmp_path):
+    """The T2 report as a page the analyst writes in, and as the PDF the committee gets: the
+    text written on the page is in the PDF, which renders to an image (pdftoppm)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(page, server, "analytiker")
+    page.goto(server + "/mal/rapport/?year=2024&period=T2")
+    assert page.get_by_role("heading", name="Tertialrapport 2 2024", level=1).is_visible()
+    assert page.locator("a[href^='/mal/indikator/']").count() == 60  # every indicator of the plan
+    text = "Meritvärdet i årskurs 9 steg till 2024/25 men når ännu inte årsmålet."
+    page.get_by_label("Sammanfattning (fritext)").fill(text)
+    page.get_by_role("button", name="Spara rapporten").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("status").inner_text().startswith("Sparat 1 ändringar")
+    assert page.get_by_label("Sammanfattning (fritext)").input_value() == text
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("link", name="Ladda ned som PDF").click()
+    pdf = tmp_path / "t2.pdf"
+    download.value.save_as(pdf)
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Tertialrapport 2 2024" in words and "Meritvärdet i årskurs 9 steg" in words
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    image = next(tmp_path.glob("page*.png"))
+    assert image.stat().st_size > 10_000
+    ARTIFACTS.mkdir(exist_ok=True)
+    image.replace(ARTIFACTS / "report-t2-page1.png")

@@ -167,3 +167,21 @@ def test_rinkebyskolan_merit_value_over_five_years_from_skolverkets_files(tmp_pa
     girls = [o for o in merit["outcomes"] if o.get("gender") == "flickor"]
     assert girls and all(o["source"] == "register" and o["pupils"] >= 10 for o in girls)
     assert runner.invoke(app, ["outcomes", "--demo", "--school", "12345678"]).exit_code == 2
+
+
+def test_a_report_of_another_municipality_as_pdf_and_word(tmp_path: Path) -> None:
+    import io
+
+    from docx import Document
+
+    d = _small_dir(tmp_path)
+    pdf, docx_file, doc = tmp_path / "r.pdf", tmp_path / "r.docx", tmp_path / "r.json"
+    result = runner.invoke(app, ["report", "--data", str(d), "--year", "2025", "--period", "year", "--pdf", str(pdf), "--docx", str(docx_file), "--json", str(doc)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(doc.read_text())
+    item = report["goals"][0]["children"][0]["children"][0]["indicators"][0]
+    assert (item["period"], item["value"], item["status"]) == ("2025", 90.0, "met")  # the weighted city figure
+    assert pdf.read_bytes().startswith(b"%PDF")
+    cells = {c.text for t in Document(io.BytesIO(docx_file.read_bytes())).tables for row in t.rows for c in row.cells}
+    assert {"Andel elever som känner sig trygga", "90,0 %", "Uppfyllt"} <= cells
+    assert runner.invoke(app, ["report", "--data", str(d), "--year", "2025", "--period", "T3", "--pdf", str(pdf)]).exit_code == 2

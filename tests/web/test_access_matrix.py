@@ -72,6 +72,9 @@ RULES = {
     "goals:plan": ("plain", lambda r, _: 302 if r is None else 200),  # the plan and the city's figures: anyone with a role
     "goals:indicator": ("indicator", lambda r, _: 302 if r is None else 200),  # school rows scoped (tests/web/test_goals.py)
     "goals:targets": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
+    "goals:report": ("plain", lambda r, _: 302 if r is None else 200),  # the committee's report: every role reads it, the central roles edit it
+    "goals:report_pdf": ("plain", lambda r, _: 302 if r is None else 200),
+    "goals:report_docx": ("plain", lambda r, _: 302 if r is None else 200),
     "goals:ambition": ("plain", lambda r, _: 302 if r is None else (200 if r in (*ALL, "area_chief") else 403)),
     "api:goals": ("plain", lambda r, _: 401 if r is None else 200),
     "api:indicator_outcomes": ("indicator", lambda r, _: 401 if r is None else 200),

@@ -119,3 +119,46 @@ def test_the_api_gives_the_plan_and_an_indicators_outcomes_scoped_like_the_pages
     assert any(t["indicator"] == "gr9_merit_value" and t["period"] == "2024/25" for t in own)
     analyst = login("analyst").get("/api/v1/indicators/gr9_merit_value/outcomes").json()
     assert len(analyst["schools"]) > 100 and len(analyst["areas"]) == 7
+
+
+def test_the_t2_report_is_written_on_the_page_and_carried_into_pdf_and_word(login, db):
+    import io
+
+    from docx import Document
+
+    from likvard.web.goals.models import Activity
+
+    client = login("analyst")
+    url = reverse("goals:report")
+    page = client.get(url, {"year": 2024, "period": "T2"}).content.decode()
+    assert "Tertialrapport 2 2024" in page and len(set(re.findall(r'href="/mal/indikator/([a-z0-9_]+)/', page))) == 60
+    assert "2024 T2" in page  # the tertial indicators show their tertial
+    first = Activity.objects.order_by("number").first()
+    response = client.post(url, {"year": "2024", "period": "T2", "text_committee:1.2.1": "Resultaten förbättras i ytterstaden.", f"status_{first.number}": "ongoing", f"comment_{first.number}": "Utredning pågår"}, follow=True)
+    assert "Sparat 2 ändringar i rapporten" in response.content.decode()
+    first.refresh_from_db()
+    assert (first.status, first.comment) == ("ongoing", "Utredning pågår")
+    assert AuditEntry.objects.filter(action="save_report_text").exists() and AuditEntry.objects.filter(action="set_activity_status").exists()
+    word = client.get(reverse("goals:report_docx"), {"year": 2024, "period": "T2"})
+    assert word["Content-Disposition"] == 'attachment; filename="tertialrapport-2-2024.docx"'
+    document = Document(io.BytesIO(word.content))
+    cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
+    names = set(Indicator.objects.filter(plan__year=2024, retired=False).values_list("name", flat=True))
+    rows = [row.cells[0].text for t in document.tables if t.rows[0].cells[0].text == "Indikator" for row in t.rows[1:]]
+    assert len(rows) == 60 and set(rows) == names  # every indicator of the plan (two share a name)
+    paragraphs = [p.text for p in document.paragraphs]
+    assert "Resultaten förbättras i ytterstaden." in paragraphs and "Pågår – Utredning pågår" in cells
+    assert any(p.style.name.startswith("Heading") and p.text.startswith("Nämndmål 1.2.1") for p in document.paragraphs)
+    pdf = client.get(reverse("goals:report_pdf"), {"year": 2024, "period": "T2"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf.content)
+        f.flush()
+        info = subprocess.run(["pdfinfo", f.name], capture_output=True, text=True, check=True).stdout
+        struct = subprocess.run(["pdfinfo", "-struct", f.name], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Tagged:\s+yes", info) and "Title:           Tertialrapport 2 2024" in info
+    assert "H1" in struct and "Table" in struct  # headings and tables are tagged, not drawn
+    assert login("committee").post(url, {"year": "2024", "period": "T2", "text_": "x"}).status_code == 403

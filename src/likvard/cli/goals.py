@@ -152,6 +152,48 @@ def outcomes_cmd(
         typer.echo(f"{t('Skrev', 'Wrote')} {json_out}")
 
 
+def report_cmd(
+    period: Annotated[str, typer.Option("--period", help=t("T1, T2 eller year (verksamhetsberättelsen).", "T1, T2 or year (the annual report)."))],
+    demo: DemoOpt = False,
+    data: DataOpt = None,
+    year: YearOpt = 2024,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help=t("Skriv rapporten som PDF (taggad).", "Write the report as a (tagged) PDF."))] = None,
+    docx: Annotated[Path | None, typer.Option("--docx", help=t("Skriv rapporten som redigerbart Word-dokument.", "Write the report as an editable Word document."))] = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """The tertial or annual report of the plan: per goal its indicators and activities."""
+    from likvard.workflows.goals import REPORT_PERIODS, report
+
+    from .common import write_atomic
+
+    if period not in REPORT_PERIODS:
+        fail(t(f"--period ska vara T1, T2 eller year, inte {period!r}", f"--period must be T1, T2 or year, not {period!r}"))
+    if not (pdf or docx or json_out):
+        fail(t("ange --pdf FIL, --docx FIL eller --json FIL", "give --pdf FILE, --docx FILE or --json FILE"))
+    with user_errors():
+        goals = load(demo, data, year)
+        doc = report(goals, period)
+        if json_out:
+            write_json(json_out, doc)
+        if pdf:
+            from likvard.exports.report import report_pdf
+
+            content = report_pdf(doc)
+            write_atomic(pdf, lambda p: p.write_bytes(content))
+        if docx:
+            from likvard.exports.report import report_docx
+
+            content_docx = report_docx(doc)
+            write_atomic(docx, lambda p: p.write_bytes(content_docx))
+    s = doc["summary"]
+    typer.echo(t(f"Rapport {period} {year}: {doc['indicators']} indikatorer — {s['met']} uppfyllda, {s['partly_met']} delvis, {s['not_met']} ej uppfyllda, {s['no_data']} utan uppgift.",
+                 f"Report {period} {year}: {doc['indicators']} indicators — {s['met']} met, {s['partly_met']} partly, {s['not_met']} not met, {s['no_data']} without data."))
+    for path in (pdf, docx, json_out):
+        if path:
+            typer.echo(f"{t('Skrev', 'Wrote')} {path}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("plan", help=t("Nämndens mål, indikatorer och aktiviteter för ett år.", "The committee's goals, indicators and activities for a year."))(plan_cmd)
+    app.command("report", help=t("Tertialrapport eller verksamhetsberättelse som PDF och Word.", "A tertial or annual report as PDF and Word."))(report_cmd)
     app.command("outcomes", help=t("En skolas utfall för planens indikatorer, med status.", "A school's outcomes for the plan's indicators, with status."))(outcomes_cmd)

@@ -44,9 +44,10 @@ def _form(ind: Indicator) -> str:
 
 
 def demo_outcomes(plan: Plan, schools: pl.DataFrame, municipality: str, seed: int = 1) -> pl.DataFrame:
-    """Survey outcomes per own municipal school, year and (where the plan asks) gender, as
-    the text columns of ``outcomes.csv``: indicator, period, school_unit_code, gender, value,
-    pupils. A school with fewer than 10 respondents gets ``..``."""
+    """Survey outcomes per own municipal school, year and (where the plan asks) gender, and
+    the city's figures of its city-level indicators, as the text columns of ``outcomes.csv``:
+    indicator, period, school_unit_code, gender, value, pupils. A school with fewer than 10
+    respondents gets ``..``."""
     rng = np.random.default_rng([seed, 2024])
     own = schools.filter((pl.col("operator") == "municipal") & (pl.col("municipality_code") == municipality)).sort("school_unit_code")
     rows: list[tuple[str, str, str, str, str, str]] = []
@@ -67,6 +68,16 @@ def demo_outcomes(plan: Plan, schools: pl.DataFrame, municipality: str, seed: in
                     rows.append((ind.key, str(year), code, "pojkar", _shown(b_val, n - girls), str(n - girls)))
                     level = (g_val * girls + b_val * (n - girls)) / n if n else level
                 rows.append((ind.key, str(year), code, "", _shown(level, n), str(n)))
+    # the city's own indicators (budget, staff, climate …) with a numeric target: a synthetic
+    # figure near the target for the years and, for tertial indicators, the plan year's tertials
+    for ind in sorted((i for i in plan.indicators if i.level == "city" and i.target is not None), key=lambda i: i.key):
+        target = float(ind.target)  # type: ignore[arg-type]
+        periods = [str(y) for y in SURVEY_YEARS] + ([f"{SURVEY_YEARS[-1]} T1", f"{SURVEY_YEARS[-1]} T2"] if ind.periodicity == "tertial" else [])
+        for period in periods:
+            value = target * (1 + rng.normal(0.0, 0.04)) if target else abs(rng.normal(0.0, 1.0))
+            if ind.unit == "%" and not ind.plus_minus:
+                value = min(value, 100.0)
+            rows.append((ind.key, period, "", "", f"{round(value)}" if ind.unit == "st" else f"{value:.1f}", ""))
     return pl.DataFrame(rows, schema=["indicator", "period", "school_unit_code", "gender", "value", "pupils"], orient="row")
 
 

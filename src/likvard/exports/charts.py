@@ -283,7 +283,7 @@ INDICATOR_TEXTS = {
 }
 
 
-def indicator_spec(series: dict[str, list[float | None]], periods: list[str], *, title: str, unit: str, target: float | None, language: Language = "sv") -> dict[str, Any]:
+def indicator_spec(series: dict[str, list[float | None]], periods: list[str], *, title: str, unit: str, target: float | None, language: Language = "sv", width: int | str = "container", height: int = 260) -> dict[str, Any]:
     """An indicator over the periods: one line per series (the city, by gender, an area or a
     school), a dashed rule at the target. ``series`` maps a label to values in period order
     (None where hidden or missing: the line breaks there)."""
@@ -303,4 +303,4 @@ def indicator_spec(series: dict[str, list[float | None]], periods: list[str], *,
     ]
     if target is not None:
         layers.append({"mark": {"type": "rule", "strokeDash": [6, 4], "color": "#333"}, "data": {"values": [{"target": target}]}, "encoding": {"y": {"field": "target", "type": "quantitative"}}})
-    return _quiet({"$schema": SCHEMA, "title": title, "width": "container", "height": 260, "data": {"values": values}, "layer": layers})
+    return _quiet({"$schema": SCHEMA, "title": title, "width": width, "height": height, "data": {"values": values}, "layer": layers})

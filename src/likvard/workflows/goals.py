@@ -281,3 +281,86 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             for a in plan.activities
         ],
     }
+
+
+#: A report's periods: the first and second tertial reports and the annual report
+#: (verksamhetsberättelse).
+REPORT_PERIODS = ("T1", "T2", "year")
+
+
+def _shown_period(plan_year: int, ind: Indicator, period: str, periods: list[str]) -> str | None:
+    """The period a report shows: a tertial indicator's own tertial (the year's figure in the
+    annual report, else its last tertial); any other the plan year's report period."""
+    if ind.periodicity == "tertial":
+        wanted = [f"{plan_year} {period}"] if period in ("T1", "T2") else [str(plan_year), f"{plan_year} T2"]
+        return next((p for p in wanted if p in periods), None)
+    return report_period(plan_year, ind, [p for p in periods if " T" not in p])
+
+
+def report(data: GoalData, period: str, *, activity_status: dict[int, tuple[str, str]] | None = None, texts: dict[str, str] | None = None, outcomes: pl.DataFrame | None = None) -> dict[str, Any]:
+    """A tertial (``T1``, ``T2``) or annual (``year``) report of the plan: per goal, top down,
+    its indicators (target, the city's outcome of the period shown, status, trend, the series
+    for a chart, girls and boys where the plan asks) and its activities, with the analyst's
+    texts (``texts``: ``"level:code"`` → text, ``""`` for the report as a whole)."""
+    if period not in REPORT_PERIODS:
+        raise ValueError(f"period must be one of {', '.join(REPORT_PERIODS)}, not {period!r}")
+    plan = data.plan
+    rows = (all_outcomes(data) if outcomes is None else outcomes).filter(pl.col("level") == "city")
+    city: dict[tuple[str, str], dict[str, float | None]] = {}
+    for key, gender, p, value in rows.select("indicator", "gender", "period", "value").iter_rows():
+        city.setdefault((key, gender), {})[p] = value
+    statuses = activity_status or {}
+    texts = texts or {}
+    summary = dict.fromkeys(("met", "partly_met", "not_met", "no_data", "no_target"), 0)
+
+    def indicator_item(ind: Indicator) -> dict[str, Any]:
+        series = city.get((ind.key, ""), {})
+        periods = sorted(series, key=period_sort_key)
+        shown = _shown_period(plan.year, ind, period, periods)
+        upto = [p for p in periods if shown is not None and period_sort_key(p) <= period_sort_key(shown) and (" T" in p) == (" T" in shown)]
+        value = series.get(shown) if shown else None
+        target = ind.target if ind.target is not None else ind.council_target
+        st = status(value, target, ind.direction, plus_minus=ind.plus_minus)
+        summary[st.value] += 1
+        genders = {g: city.get((ind.key, g), {}).get(shown) if shown else None for g in ("flickor", "pojkar")} if ind.by_gender else {}
+        return {
+            "key": ind.key, "name": ind.name, "unit": ind.unit, "target": target, "target_text": ind.target_text or ind.council_target_text,
+            "council_target": ind.council_target, "plus_minus": ind.plus_minus, "periodicity": ind.periodicity, "direction": ind.direction,
+            "period": shown, "value": value, "status": st.value, "trend": trend([series[p] for p in upto], ind.direction).trend.value,
+            "series": {"periods": upto, "values": [series[p] for p in upto]}, "by_gender": ind.by_gender, "genders": genders, "source": ind.source,
+        }
+
+    def activity_item(a: Any) -> dict[str, Any]:
+        st, comment = statuses.get(a.number, ("planned", ""))
+        return {"number": a.number, "text": a.text, "start": a.start.isoformat(), "end": a.end.isoformat(), "lead": a.lead, "status": st, "comment": comment}
+
+    def node(g: Any) -> dict[str, Any]:
+        key = f"{g.level}:{g.code}"
+        children = [c for c in plan.goals if c.parent == g.code and c.level == {"direction": "area", "area": "committee"}.get(g.level)]
+        return {
+            "key": key, "code": g.code, "level": g.level, "text": g.text, "numbered": g.numbered, "expected_results": list(g.expected_results),
+            "indicators": [indicator_item(i) for i in plan.indicators if (i.goal_level, i.goal) == (g.level, g.code)],
+            "activities": [activity_item(a) for a in plan.activities if (a.goal_level, a.goal) == (g.level, g.code)],
+            "text_analysis": texts.get(key, ""),
+            "children": [node(c) for c in children],
+        }
+
+    goals = [node(g) for g in plan.goals if g.level == "direction"]
+    return {
+        "year": plan.year, "period": period, "organisation": plan.organisation, "municipality": data.municipality,
+        "goals": goals, "summary": summary, "introduction": texts.get("", ""), "indicators": len(plan.indicators),
+    }
+
+
+def report_indicators(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every indicator item of a report, in the plan's order of goals."""
+    out: list[dict[str, Any]] = []
+
+    def walk(n: dict[str, Any]) -> None:
+        out.extend(n["indicators"])
+        for c in n["children"]:
+            walk(c)
+
+    for g in doc["goals"]:
+        walk(g)
+    return out

@@ -293,3 +293,117 @@ def ambition_view(request: HttpRequest) -> HttpResponse:
         if f.school_unit_code in visible
     ]
     return render(request, "goals/ambition.html", {"plan": plan, "rows": rows, "area": area, "areas": areas if role != "area_chief" else [], "role": role})
+
+
+def _report_doc(plan: Plan, period: str) -> dict[str, Any]:
+    from likvard.workflows.goals import report
+
+    from .models import AnalysisText
+
+    statuses = {a.number: (a.status, a.comment) for a in Activity.objects.filter(plan=plan, retired=False)}
+    texts = {t.goal_key: t.text for t in AnalysisText.objects.filter(plan=plan, period=period)}
+    return report(goal_data(plan), period, activity_status=statuses, texts=texts)
+
+
+def _report_args(request: HttpRequest) -> tuple[Plan | None, str]:
+    from likvard.workflows.goals import REPORT_PERIODS
+
+    if role_of(request.user) is None:
+        deny(request, "reports")
+    plan = current_plan(request.GET.get("year") or request.POST.get("year"))
+    period = request.GET.get("period") or request.POST.get("period") or "T2"
+    return plan, period if period in REPORT_PERIODS else "T2"
+
+
+@login_required
+def report_view(request: HttpRequest) -> HttpResponse:
+    """A tertial or annual report's draft: the figures per goal and the analyst's texts and
+    activity statuses, which the central roles edit here (saved, audited) and which the PDF
+    and the Word document carry."""
+    from likvard.exports.report import (
+        ACTIVITY,
+        LEVEL_LABELS,
+        PERIOD_TITLES,
+        RULE,
+        STATUS,
+        TREND,
+        number,
+        summary_text,
+        target_text,
+    )
+
+    from .actions import save_text, set_activity_status
+    from .models import ACTIVITY_STATUSES
+
+    plan, period = _report_args(request)
+    if plan is None:
+        return _no_plan(request)
+    may_edit = role_of(request.user) in ALL_SCHOOLS
+    if request.method == "POST":
+        if not may_edit:
+            deny(request, "edit a report")
+        doc = _report_doc(plan, period)
+        keys = [""] + [g["key"] for g in _walk_goals(doc["goals"])]
+        saved = 0
+        for key in keys:
+            field = f"text_{key}"
+            if field in request.POST:
+                text = request.POST[field].strip()[:20_000]
+                current = doc["introduction"] if key == "" else next(g["text_analysis"] for g in _walk_goals(doc["goals"]) if g["key"] == key)
+                if text != current:
+                    save_text(request.user, plan, period, key, text)
+                    saved += 1
+        allowed = dict(ACTIVITY_STATUSES)
+        for a in Activity.objects.filter(plan=plan, retired=False):
+            status = request.POST.get(f"status_{a.number}")
+            comment = request.POST.get(f"comment_{a.number}", a.comment).strip()[:2_000]
+            if status in allowed and (status != a.status or comment != a.comment):
+                set_activity_status(request.user, a, status, comment)
+                saved += 1
+        messages.success(request, gettext("Sparat %(n)s ändringar i rapporten.") % {"n": saved})
+        return redirect(f"{request.path}?year={plan.year}&period={period}")
+    doc = _report_doc(plan, period)
+    rows = []
+    for g, depth in _walk_goals_depth(doc["goals"]):
+        rows.append({
+            "g": g, "depth": depth, "heading": min(depth + 2, 4), "label": LEVEL_LABELS[g["level"]],
+            "code": g["code"] if g["numbered"] or g["level"] != "committee" else "",
+            "indicators": [{**i, "target_shown": target_text(i), "value_shown": number(i["value"], i["unit"]) if i["period"] else "–", "status_label": STATUS[i["status"]], "trend_label": TREND[i["trend"]],
+                            "girls": number(i["genders"].get("flickor"), i["unit"]) if i["by_gender"] and i["period"] else "–", "boys": number(i["genders"].get("pojkar"), i["unit"]) if i["by_gender"] and i["period"] else "–"} for i in g["indicators"]],
+            "activities": [{**a, "status_label": ACTIVITY.get(a["status"], a["status"])} for a in g["activities"]],
+            "analysis": g["level"] == "committee" or bool(g["indicators"]),
+        })
+    return render(request, "goals/report.html", {
+        "plan": plan, "period": period, "periods": PERIOD_TITLES, "title": f"{PERIOD_TITLES[period]} {plan.year}", "rows": rows, "doc": doc,
+        "summary": summary_text(doc), "rule": RULE, "may_edit": may_edit, "statuses": ACTIVITY_STATUSES,
+    })
+
+
+def _walk_goals(goals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [g for g, _ in _walk_goals_depth(goals)]
+
+
+def _walk_goals_depth(goals: list[dict[str, Any]], depth: int = 0) -> list[tuple[dict[str, Any], int]]:
+    out: list[tuple[dict[str, Any], int]] = []
+    for g in goals:
+        out.append((g, depth))
+        out.extend(_walk_goals_depth(g["children"], depth + 1))
+    return out
+
+
+@login_required
+def report_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The report as a tagged PDF or an editable Word document."""
+    from likvard.exports.report import PERIOD_TITLES, report_docx, report_pdf
+
+    plan, period = _report_args(request)
+    if plan is None:
+        raise Http404
+    doc = _report_doc(plan, period)
+    name = f"{PERIOD_TITLES[period].lower().replace(' ', '-')}-{plan.year}".replace("ä", "a").replace("å", "a").replace("ö", "o")
+    if fmt == "pdf":
+        response = HttpResponse(report_pdf(doc), content_type="application/pdf")
+    else:
+        response = HttpResponse(report_docx(doc), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

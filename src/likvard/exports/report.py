@@ -1,0 +1,218 @@
+"""The committee's tertial and annual reports (T1, T2, verksamhetsberättelse) as a tagged PDF
+(WeasyPrint, PDF/UA-1) and as an editable Word document (python-docx).
+
+Why both: the PDF goes to the committee as it is; the analysts finish the text in Word, as
+they do today, so the DOCX has real headings, tables and editable paragraphs for every goal's
+analysis. Both are drafts built from ``likvard.workflows.goals.report`` (the same figures as
+the web page); the status rule is printed in each.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from functools import lru_cache
+from html import escape
+from typing import Any
+
+from .charts import indicator_spec, render
+
+PERIOD_TITLES = {"T1": "Tertialrapport 1", "T2": "Tertialrapport 2", "year": "Verksamhetsberättelse"}
+LEVEL_LABELS = {"direction": "KF:s inriktningsmål", "area": "KF:s mål för verksamhetsområdet", "committee": "Nämndmål"}
+STATUS = {"met": "Uppfyllt", "partly_met": "Delvis uppfyllt", "not_met": "Ej uppfyllt", "no_data": "Uppgift saknas", "no_target": "Årsmål saknas"}
+TREND = {"improving": "förbättras", "stable": "oförändrat", "worsening": "försämras", "too_short": "för kort tidsserie"}
+ACTIVITY = {"planned": "Planerad", "ongoing": "Pågår", "done": "Genomförd", "postponed": "Uppskjuten", "cancelled": "Avbruten"}
+RULE = (
+    "Status: uppfyllt när utfallet når årsmålet, delvis uppfyllt när det ligger högst 5 % av målvärdet från det, "
+    "annars ej uppfyllt (riktningen beaktas: för sjukfrånvaro är lägre bättre). Staden är medelvärdet av kommunens egna skolor, "
+    "viktat med antalet elever, om inte en inläst fil anger stadens värde. Grupper under 10 elever visas som .."
+)
+
+
+def number(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return ".."
+    text = (f"{value:.0f}" if unit == "st" else f"{value:.1f}").replace(".", ",").replace("-", "−")
+    return f"{text} %" if unit == "%" else (f"{text} {unit}" if unit in ("st",) else text)
+
+
+def target_text(i: dict[str, Any]) -> str:
+    if i["target"] is not None:
+        return ("±" if i["plus_minus"] else "") + number(i["target"], i["unit"])
+    return i["target_text"] or "–"
+
+
+def summary_text(doc: dict[str, Any]) -> str:
+    """"Av 60 indikatorer: 8 uppfyllda, …" in the plan's words."""
+    counts = " · ".join(f"{label} {doc['summary'][k]}" for k, label in STATUS.items() if doc["summary"].get(k))  # the rule's order, whatever the dict's
+    return f"Stadens {doc['indicators']} indikatorer: {counts}."
+
+
+def title(doc: dict[str, Any]) -> str:
+    return f"{PERIOD_TITLES[doc['period']]} {doc['year']}"
+
+
+def _walk(goals: list[dict[str, Any]], depth: int = 0) -> Any:
+    for g in goals:
+        yield g, depth
+        yield from _walk(g["children"], depth + 1)
+
+
+def _chart_svg(i: dict[str, Any]) -> str:
+    """The city's series as an SVG (no script, no remote resource), or "" when too short."""
+    series = i["series"]
+    if len([v for v in series["values"] if v is not None]) < 2:
+        return ""
+    spec = indicator_spec({"Staden": series["values"]}, series["periods"], title="", unit=i["unit"], target=i["target"], width=360, height=120)
+    svg = str(render(spec, "svg"))
+    return svg[svg.index("<svg"):] if "<svg" in svg else ""
+
+
+_CSS = """
+@page { size: A4; margin: 20mm 18mm 20mm 22mm;
+  @bottom-right { content: "Sida " counter(page) " av " counter(pages); font-family: "Liberation Sans", "DejaVu Sans", sans-serif; font-size: 8pt; color: #555; } }
+body { font-family: "Liberation Sans", "DejaVu Sans", sans-serif; font-size: 9.5pt; color: #111; line-height: 1.35; }
+h1 { font-size: 18pt; color: #003b6f; margin: 0 0 3mm 0; }
+h2 { font-size: 13pt; color: #003b6f; margin: 7mm 0 2mm 0; break-after: avoid; }
+h3 { font-size: 11pt; color: #003b6f; margin: 5mm 0 2mm 0; break-after: avoid; }
+h4 { font-size: 10pt; margin: 4mm 0 1.5mm 0; break-after: avoid; }
+table { width: 100%; border-collapse: collapse; margin: 1mm 0 3mm 0; }
+th { text-align: left; border-bottom: 1px solid #003b6f; padding: 1.2mm 1mm; font-size: 8.5pt; }
+td { border-bottom: 0.5px solid #ccc; padding: 1.2mm 1mm; vertical-align: top; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+tr { break-inside: avoid; }
+thead { display: table-header-group; }
+.note { font-size: 8pt; color: #444; }
+.analysis { border-left: 3px solid #003b6f; padding: 1mm 3mm; margin: 2mm 0; }
+.empty { color: #666; font-style: italic; }
+figure { margin: 1mm 0 3mm 0; break-inside: avoid; }
+figcaption { font-size: 8pt; color: #444; }
+"""
+
+
+def report_html(doc: dict[str, Any], *, charts: bool = True) -> str:
+    """The report as one HTML document for WeasyPrint (escaped throughout)."""
+    e = escape
+    parts = [f'<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>{e(title(doc))}</title><style>{_CSS}</style></head><body>']
+    parts.append(f"<h1>{e(title(doc))}</h1><p>{e(doc['organisation'])}. Utkast framtaget ur Likvärd.</p>")
+    parts.append("<p>" + e(summary_text(doc)) + "</p>")
+    parts.append(f'<p class="note">{e(RULE)}</p>')
+    parts.append(f'<h2>Sammanfattning</h2><div class="analysis">{_paragraphs(doc["introduction"])}</div>')
+    for g, depth in _walk(doc["goals"]):
+        h = ("h2", "h3", "h4")[min(depth, 2)]
+        code = f" {g['code']}" if g["numbered"] or g["level"] != "committee" else ""
+        parts.append(f"<{h}>{e(LEVEL_LABELS[g['level']])}{e(code)}: {e(g['text'])}</{h}>")
+        if g["expected_results"]:
+            parts.append("<p><strong>Förväntat resultat</strong></p><ul>" + "".join(f"<li>{e(r)}</li>" for r in g["expected_results"]) + "</ul>")
+        if g["indicators"]:
+            parts.append('<table><thead><tr><th scope="col">Indikator</th><th scope="col" class="num">Årsmål</th><th scope="col">Period</th><th scope="col" class="num">Utfall</th><th scope="col" class="num">Flickor</th><th scope="col" class="num">Pojkar</th><th scope="col">Status</th><th scope="col">Trend</th></tr></thead><tbody>')
+            for i in g["indicators"]:
+                girls = number(i["genders"].get("flickor"), i["unit"]) if i["by_gender"] and i["period"] else "–"
+                boys = number(i["genders"].get("pojkar"), i["unit"]) if i["by_gender"] and i["period"] else "–"
+                parts.append(f"<tr><td>{e(i['name'])}</td><td class=\"num\">{e(target_text(i))}</td><td>{e(i['period'] or '–')}</td><td class=\"num\">{e(number(i['value'], i['unit']) if i['period'] else '–')}</td><td class=\"num\">{e(girls)}</td><td class=\"num\">{e(boys)}</td><td>{e(STATUS[i['status']])}</td><td>{e(TREND[i['trend']])}</td></tr>")
+            parts.append("</tbody></table>")
+            if charts:
+                for i in g["indicators"]:
+                    svg = _chart_svg(i)
+                    if svg:
+                        parts.append(f'<figure>{svg}<figcaption>{e(i["name"])}: staden per period, årsmålet som streckad linje (siffrorna i tabellen ovan).</figcaption></figure>')
+        if g["activities"]:
+            parts.append('<table><thead><tr><th scope="col">Aktivitet</th><th scope="col">Start</th><th scope="col">Slut</th><th scope="col">Status</th></tr></thead><tbody>')
+            for a in g["activities"]:
+                comment = f" – {e(a['comment'])}" if a["comment"] else ""
+                parts.append(f"<tr><td>{e(a['text'])}</td><td>{e(a['start'])}</td><td>{e(a['end'])}</td><td>{e(ACTIVITY.get(a['status'], a['status']))}{comment}</td></tr>")
+            parts.append("</tbody></table>")
+        if g["level"] == "committee" or g["indicators"]:
+            parts.append(f'<p><strong>Analys</strong></p><div class="analysis">{_paragraphs(g["text_analysis"])}</div>')
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _paragraphs(text: str) -> str:
+    if not text.strip():
+        return '<p class="empty">Analysen är inte skriven ännu.</p>'
+    return "".join(f"<p>{escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+
+
+def report_pdf(doc: dict[str, Any], *, charts: bool = True) -> bytes:
+    """A tagged PDF (PDF/UA-1) of the report. The same report gives the same bytes, so the
+    last few are kept: a 25-page report takes WeasyPrint seconds, and a committee's members
+    download the same one."""
+    return _pdf(json.dumps(doc, ensure_ascii=False), charts)
+
+
+@lru_cache(maxsize=4)
+def _pdf(doc_json: str, charts: bool) -> bytes:
+    from weasyprint import HTML
+
+    pdf: bytes = HTML(string=report_html(json.loads(doc_json), charts=charts), base_url=None).write_pdf(pdf_variant="pdf/ua-1")
+    return pdf
+
+
+def report_docx(doc: dict[str, Any], *, charts: bool = True) -> bytes:
+    """An editable Word document: headings by goal level, a table of indicators per goal,
+    the activities, and an analysis paragraph for the analyst to write (kept like the PDF)."""
+    return _docx(json.dumps(doc, ensure_ascii=False), charts)
+
+
+@lru_cache(maxsize=4)
+def _docx(doc_json: str, charts: bool) -> bytes:
+    doc = json.loads(doc_json)
+    from docx import Document
+    from docx.shared import Cm, Pt
+
+    d = Document()
+    d.core_properties.title = title(doc)
+    d.core_properties.language = "sv-SE"
+    style = d.styles["Normal"]
+    style.font.name = "Arial"
+    style.font.size = Pt(10)
+    d.add_heading(title(doc), level=0)
+    d.add_paragraph(f"{doc['organisation']}. Utkast framtaget ur Likvärd.")
+    d.add_paragraph(summary_text(doc))
+    d.add_paragraph(RULE).runs[0].font.size = Pt(8)
+    d.add_heading("Sammanfattning", level=1)
+    d.add_paragraph(doc["introduction"] or "[Skriv sammanfattningen här.]")
+    for g, depth in _walk(doc["goals"]):
+        code = f" {g['code']}" if g["numbered"] or g["level"] != "committee" else ""
+        d.add_heading(f"{LEVEL_LABELS[g['level']]}{code}: {g['text']}", level=min(depth + 1, 3))
+        if g["expected_results"]:
+            d.add_paragraph("Förväntat resultat").runs[0].bold = True
+            for r in g["expected_results"]:
+                d.add_paragraph(r, style="List Bullet")
+        if g["indicators"]:
+            t = d.add_table(rows=1, cols=8)
+            t.style = "Table Grid"
+            for cell, text in zip(t.rows[0].cells, ("Indikator", "Årsmål", "Period", "Utfall", "Flickor", "Pojkar", "Status", "Trend"), strict=True):
+                cell.text = text
+                cell.paragraphs[0].runs[0].bold = True
+            for i in g["indicators"]:
+                row = t.add_row().cells
+                values = (
+                    i["name"], target_text(i), i["period"] or "–", number(i["value"], i["unit"]) if i["period"] else "–",
+                    number(i["genders"].get("flickor"), i["unit"]) if i["by_gender"] and i["period"] else "–", number(i["genders"].get("pojkar"), i["unit"]) if i["by_gender"] and i["period"] else "–",
+                    STATUS[i["status"]], TREND[i["trend"]],
+                )
+                for cell, text in zip(row, values, strict=True):
+                    cell.text = text
+            if charts:
+                for i in g["indicators"]:
+                    if len([v for v in i["series"]["values"] if v is not None]) < 2:
+                        continue
+                    spec = indicator_spec({"Staden": i["series"]["values"]}, i["series"]["periods"], title=i["name"], unit=i["unit"], target=i["target"], width=420, height=140)
+                    d.add_picture(io.BytesIO(bytes(render(spec, "png", scale=1.5))), width=Cm(14))
+        if g["activities"]:
+            t = d.add_table(rows=1, cols=4)
+            t.style = "Table Grid"
+            for cell, text in zip(t.rows[0].cells, ("Aktivitet", "Start", "Slut", "Status"), strict=True):
+                cell.text = text
+            for a in g["activities"]:
+                row = t.add_row().cells
+                for cell, text in zip(row, (a["text"], a["start"], a["end"], ACTIVITY.get(a["status"], a["status"]) + (f" – {a['comment']}" if a["comment"] else "")), strict=True):
+                    cell.text = text
+        if g["level"] == "committee" or g["indicators"]:
+            d.add_paragraph("Analys").runs[0].bold = True
+            d.add_paragraph(g["text_analysis"] or "[Skriv analysen här.]")
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
