@@ -314,7 +314,7 @@ def test_the_analyst_writes_the_t2_report_and_downloads_it_as_pdf(server, browse
     page.get_by_label("Sammanfattning (fritext)").fill(text)
     page.get_by_role("button", name="Spara rapporten").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_role("status").inner_text().startswith("Sparat 1 ändringar")
+    assert page.get_by_role("status").inner_text().startswith("Sparat 1 ändring i rapporten")
     assert page.get_by_label("Sammanfattning (fritext)").input_value() == text
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
     with page.expect_download(timeout=120_000) as download:

@@ -60,7 +60,7 @@ def test_a_principal_sets_their_schools_targets_and_a_low_one_is_marked(login, d
     response = client.post(url, {"school": RINKEBYSKOLAN, "year": "2024", "target_gr9_merit_value": "190,5"}, follow=True)
     page = response.content.decode()
     assert SchoolTarget.objects.get(school=own, indicator="gr9_merit_value", period="2024/25").target == 190.5
-    assert "Sparat 1 målvärden för Rinkebyskolan" in page
+    assert "Sparat 1 målvärde för Rinkebyskolan" in page
     assert "Under förra årets utfall" in page  # 190,5 < 208,6 (2023/24)
     assert AuditEntry.objects.filter(action="set_target", target__contains="gr9_merit_value").exists()
     bad = client.post(url, {"school": RINKEBYSKOLAN, "year": "2024", "target_gr9_merit_value": "mycket"}).content.decode()
@@ -162,3 +162,17 @@ def test_the_t2_report_is_written_on_the_page_and_carried_into_pdf_and_word(logi
     assert re.search(r"Tagged:\s+yes", info) and "Title:           Tertialrapport 2 2024" in info
     assert "H1" in struct and "Table" in struct  # headings and tables are tagged, not drawn
     assert login("committee").post(url, {"year": "2024", "period": "T2", "text_": "x"}).status_code == 403
+
+
+def test_an_analyst_enters_the_citys_sick_leave_and_a_wrong_value_is_refused(login, db):
+    client = login("analyst")
+    url = reverse("goals:indicator", args=["sick_leave"])
+    bad = client.post(url + "?year=2024", {"period": "2024/2025", "value": "fem"}).content.decode()
+    assert 'id="entry-period" name="period" value="2024/2025"' in bad and "Skriv en period" in bad and "Skriv ett tal" in bad
+    assert not Outcome.objects.filter(indicator="sick_leave", source="form").exists()
+    page = client.post(url + "?year=2024", {"period": "2025 T1", "value": "4,9"}, follow=True).content.decode()
+    stored = Outcome.objects.get(indicator="sick_leave", period="2025 T1", level="city")
+    assert (stored.value, stored.source) == (4.9, "form") and "Sparat utfallet 4,9" in page
+    assert AuditEntry.objects.filter(action="enter_outcome", target__startswith="sick_leave 2025 T1 city").exists()
+    assert "2025 T1" in page  # the new period in the series
+    assert login("principal").post(url, {"period": "2025 T1", "value": "1"}).status_code == 403

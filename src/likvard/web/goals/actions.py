@@ -25,7 +25,7 @@ from likvard.web.schools.models import School
 
 from .models import Activity, AnalysisText, Goal, Indicator, Outcome, Plan, SchoolTarget
 
-__all__ = ["import_goal_file", "import_outcomes", "import_plan", "import_targets", "save_text", "set_activity_status", "set_target"]
+__all__ = ["enter_outcome", "import_goal_file", "import_outcomes", "import_plan", "import_targets", "save_text", "set_activity_status", "set_target"]
 
 
 def _upload(source: Path | Upload) -> Upload:
@@ -211,6 +211,21 @@ def set_target(actor: Any, school: School, indicator: str, period: str, target: 
         return None
     obj, _ = SchoolTarget.objects.update_or_create(school=school, indicator=indicator, period=period, defaults={"target": target, "set_by": actor if getattr(actor, "pk", None) else None})
     record(actor, "set_target", f"{school.school_unit_code} {indicator} {period}", before=before, after=target)
+    return obj
+
+
+@transaction.atomic
+def enter_outcome(actor: Any, indicator: str, period: str, value: float | None, *, school: School | None = None, area: str = "", gender: str = "", pupils: int | None = None) -> Outcome:
+    """An outcome entered on the indicator page (source ``form``): the city's when neither a
+    school nor an area is given. It replaces a stored one for the same key."""
+    level = "school" if school else ("area" if area else "city")
+    scope = school.school_unit_code if school else area
+    before = Outcome.objects.filter(indicator=indicator, period=period, level=level, scope=scope, gender=gender).values("value", "source").first()
+    obj, _ = Outcome.objects.update_or_create(
+        indicator=indicator, period=period, level=level, scope=scope, gender=gender,
+        defaults={"school": school, "area": area if level == "area" else (school.area if school else ""), "value": value, "pupils": pupils, "source": "form", "file": None},
+    )
+    record(actor, "enter_outcome", f"{indicator} {period} {level} {scope or 'staden'} {gender or 'alla'}", before=before, after={"value": value, "pupils": pupils})
     return obj
 
 

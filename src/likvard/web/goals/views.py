@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 
 from likvard.engine.indicators import period_sort_key
 from likvard.web.accounts.scoping import ALL_SCHOOLS, may_see_aggregates, role_of, visible_schools
@@ -141,6 +141,13 @@ def indicator_view(request: HttpRequest, key: str) -> HttpResponse:
     ind = Indicator.objects.filter(plan=plan, key=key, retired=False).select_related("goal").first()
     if ind is None:
         raise Http404
+    entry_errors: dict[str, str] = {}
+    if request.method == "POST":
+        if role_of(request.user) not in ALL_SCHOOLS:
+            deny(request, "enter an outcome")
+        entry_errors = _enter_outcome(request, ind)
+        if not entry_errors:
+            return redirect(f"{request.path}?year={plan.year}")
     data = goal_data(plan, only=key)
     s = indicator_series(data, key)
     periods: list[str] = s["periods"]
@@ -198,7 +205,51 @@ def indicator_view(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "goals/indicator.html", {
         "plan": plan, "ind": ind, "d": d, "periods": periods, "last": last, "chart": chart, "city_rows": city_rows, "area_rows": area_rows, "schools": schools,
         "target": _target_text(ind), "by_gender": d.by_gender, "has_expected": any(r["expected"] != "–" for r in schools),
+        "may_enter": role_of(request.user) in ALL_SCHOOLS, "entry_errors": entry_errors, "entry": request.POST if entry_errors else {},
+        "first_entry_error": next(iter(entry_errors), ""),
     })
+
+
+def _enter_outcome(request: HttpRequest, ind: Indicator) -> dict[str, str]:
+    """Check the entry form (period, school, gender, value, pupils) and store it; the errors
+    by field, nothing stored when there is one."""
+    from likvard.data.outcomes import GENDERS, valid_period
+
+    from .actions import enter_outcome
+
+    errors: dict[str, str] = {}
+    period = request.POST.get("period", "").strip()
+    if not valid_period(period):
+        errors["period"] = gettext("Skriv en period: 2024/25 (läsår), 2024 (år) eller 2024 T2 (tertial).")
+    code = request.POST.get("school", "").strip()
+    school = School.objects.filter(school_unit_code=code).first() if code else None
+    if code and school is None:
+        errors["school"] = gettext("Skolenheten finns inte i skolregistret.")
+    gender = GENDERS.get(request.POST.get("gender", "").strip().lower())
+    if gender is None:
+        errors["gender"] = gettext("Välj alla, flickor eller pojkar.")
+    raw = request.POST.get("value", "").strip().replace(",", ".").replace("−", "-")
+    value = None
+    if raw not in ("", ".."):
+        try:
+            value = float(raw)
+        except ValueError:
+            errors["value"] = gettext("Skriv ett tal, t.ex. 245,5 (eller .. för en uppgift som inte visas).")
+        else:
+            if value != value or abs(value) == float("inf"):
+                errors["value"] = gettext("Skriv ett tal, t.ex. 245,5 (eller .. för en uppgift som inte visas).")
+    pupils_raw = request.POST.get("pupils", "").strip()
+    pupils = None
+    if pupils_raw:
+        if pupils_raw.isascii() and pupils_raw.isdigit():
+            pupils = int(pupils_raw)
+        else:
+            errors["pupils"] = gettext("Antal elever ska vara ett heltal.")
+    if errors:
+        return errors
+    enter_outcome(request.user, ind.key, period, value, school=school, gender=gender or "", pupils=pupils)
+    messages.success(request, gettext("Sparat utfallet %(value)s för %(period)s.") % {"value": number(value, ind.unit), "period": period})
+    return {}
 
 
 def _result_indicators(plan: Plan) -> list[Indicator]:
@@ -247,7 +298,7 @@ def targets_view(request: HttpRequest) -> HttpResponse:
         if not errors:
             for ind, value in changed:
                 set_target(request.user, school, ind.key, period, value)
-            messages.success(request, gettext("Sparat %(n)s målvärden för %(school)s.") % {"n": len(changed), "school": school.name})
+            messages.success(request, ngettext("Sparat %(n)s målvärde för %(school)s.", "Sparat %(n)s målvärden för %(school)s.", len(changed)) % {"n": len(changed), "school": school.name})
             return redirect(f"{request.path}?school={school.school_unit_code}&year={plan.year}")
     rows = []
     if school is not None:
@@ -360,7 +411,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
             if status in allowed and (status != a.status or comment != a.comment):
                 set_activity_status(request.user, a, status, comment)
                 saved += 1
-        messages.success(request, gettext("Sparat %(n)s ändringar i rapporten.") % {"n": saved})
+        messages.success(request, ngettext("Sparat %(n)s ändring i rapporten.", "Sparat %(n)s ändringar i rapporten.", saved) % {"n": saved})
         return redirect(f"{request.path}?year={plan.year}&period={period}")
     doc = _report_doc(plan, period)
     rows = []
