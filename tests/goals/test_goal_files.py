@@ -185,3 +185,26 @@ def test_a_report_of_another_municipality_as_pdf_and_word(tmp_path: Path) -> Non
     cells = {c.text for t in Document(io.BytesIO(docx_file.read_bytes())).tables for row in t.rows for c in row.cells}
     assert {"Andel elever som känner sig trygga", "90,0 %", "Uppfyllt"} <= cells
     assert runner.invoke(app, ["report", "--data", str(d), "--year", "2025", "--period", "T3", "--pdf", str(pdf)]).exit_code == 2
+
+
+def test_skolverkets_figures_are_weighted_by_the_registers_pupils_where_none_are_published() -> None:
+    import polars as pl
+
+    from likvard.workflows.goals import GoalData, indicator_series
+
+    plan = read_plan(PLAN)
+    schools = pl.DataFrame({"school_unit_code": ["11111111", "22222222", "33333333"], "name": ["A", "B", "C"], "operator": ["municipal", "municipal", "independent"], "municipality_code": ["0180"] * 3, "area": ["X", "Y", None]})
+    stats = pl.DataFrame(
+        {"school_unit_code": ["11111111", "22222222", "33333333", "11111111", "22222222", "11111111", "22222222"],
+         "indicator": ["merit_value"] * 5 + ["pupils_grade9"] * 2,
+         "period": ["2022/23", "2022/23", "2022/23", "2023/24", "2023/24", "2023/24", "2023/24"],
+         "value": [200.0, 260.0, 300.0, 210.0, 250.0, 30.0, 10.0]}
+    )
+    register = pl.DataFrame({"school_unit_code": ["11111111", "22222222"], "period": ["2022/23", "2022/23"], "pupils": [10, 30]})
+    data = GoalData(plan=plan, municipality="0180", schools=schools, statistics=stats, grade9_pupils=register)
+    city = indicator_series(data, "gr9_merit_value")["city"][""]
+    # 2022/23 by the register's pupils (245 = (200·10 + 260·30)/40), 2023/24 by Skolverket's
+    # (220 = (210·30 + 250·10)/40); the independent school is not the city's
+    assert city["values"] == [245.0, 220.0] and city["pupils"] == [40, 40] and city["weighted"]
+    unweighted = indicator_series(GoalData(plan=plan, municipality="0180", schools=schools, statistics=stats), "gr9_merit_value")["city"][""]
+    assert unweighted["values"][0] == 230.0 and not unweighted["weighted"]  # the plain mean, and it says so

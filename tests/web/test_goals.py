@@ -40,6 +40,8 @@ def test_the_indicator_page_is_scoped_to_the_schools_a_user_may_see(login, db, s
     city = [v for v in spec["data"]["values"] if v["series"] == "Staden, alla"]
     assert [v["period"] for v in city] == ["2020/21", "2021/22", "2022/23", "2023/24", "2024/25"]
     assert spec["layer"][1]["data"]["values"] == [{"target": 252.0}]  # the target as a rule
+    girls = [v["period"] for v in spec["data"]["values"] if v["series"] == "Staden, flickor"]
+    assert girls == ["2021/22", "2022/23", "2023/24", "2024/25"]  # the register's years, fitted by the demo
     everyone = _school_rows(analyst)
     assert RINKEBYSKOLAN in everyone and schools["other"] in everyone and len(everyone) > 100
     assert "197,0" in analyst and "202,7" in analyst  # Rinkebyskolan's first and last year
@@ -62,6 +64,8 @@ def test_a_principal_sets_their_schools_targets_and_a_low_one_is_marked(login, d
     assert SchoolTarget.objects.get(school=own, indicator="gr9_merit_value", period="2024/25").target == 190.5
     assert "Sparat 1 målvärde för Rinkebyskolan" in page
     assert "Under förra årets utfall" in page  # 190,5 < 208,6 (2023/24)
+    row = re.search(r'<label for="target_gr9_merit_value">.*?</tr>', page, re.S).group(0)
+    assert "208,6 %" not in row and re.search(r"208,6 \(2023/24\)</td><td class=\"num\">\d{3},\d</td>", row)  # beside its expected result
     assert AuditEntry.objects.filter(action="set_target", target__contains="gr9_merit_value").exists()
     bad = client.post(url, {"school": RINKEBYSKOLAN, "year": "2024", "target_gr9_merit_value": "mycket"}).content.decode()
     assert 'aria-invalid="true"' in bad and "Skriv ett tal" in bad and "autofocus" in bad

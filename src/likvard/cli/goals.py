@@ -67,7 +67,10 @@ def goal_data_from_dir(data: Path, year: int, municipality: str | None = None) -
             fail("; ".join(str(p) for p in published.problems[:5]))
         statistics = published.statistics
     kwargs = {k: v for k, v in (("outcomes", outcomes), ("targets", targets), ("statistics", statistics)) if v is not None}
-    return GoalData(plan=plan, municipality=home, schools=schools, register=register.pupils.filter(pl.col("grade").is_in(["6", "9"])), **kwargs)
+    from likvard.workflows.goals import grade9_pupils
+
+    pupils = register.pupils.filter(pl.col("grade").is_in(["6", "9"]))
+    return GoalData(plan=plan, municipality=home, schools=schools, register=pupils, grade9_pupils=grade9_pupils(pupils), **kwargs)
 
 
 def _synthetic(data: Path) -> bool:

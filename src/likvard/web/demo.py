@@ -27,6 +27,8 @@ from likvard.web.schools.models import School
 
 RINKEBYSKOLAN = "37416253"
 YEAR = 2024
+#: The register years whose results the demo fits (the year last).
+FITTED_YEARS = (2021, 2022, 2023, 2024)
 DEMO_USERS = (
     ("ekonom", "controller"),
     ("analytiker", "analyst"),
@@ -79,7 +81,10 @@ def load_demo(seed: int = 1, with_users: bool = True) -> tuple[AllocationRun, li
     if run is None or not School.objects.exists():
         import_demo(seed)
         run = run_year(None, YEAR, index="estimated")
-        fit_results(None, YEAR)
+        # every register year's expected results and split by gender: the goal follow-up
+        # shows them beside the outcomes of each school year (2021/22–2024/25)
+        for year in FITTED_YEARS:
+            fit_results(None, year)
     users = create_demo_users() if with_users and settings.DEMO else []
     return run, users
 

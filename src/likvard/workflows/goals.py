@@ -32,7 +32,7 @@ from likvard.engine.indicators import (
     trend,
 )
 
-__all__ = ["GoalData", "all_outcomes", "ambition", "indicator_series", "plan_dict", "report_period", "school_outcomes", "school_year"]
+__all__ = ["GoalData", "all_outcomes", "ambition", "grade9_pupils", "indicator_series", "plan_dict", "report_period", "school_outcomes", "school_year"]
 
 #: Register columns that give an indicator's split by gender, by the plan's ``statistic``.
 REGISTER_OUTCOMES = {"merit_value": (pl.col("merit_value"), 1.0), "share_eligible_vocational": (pl.col("eligible_vocational").cast(pl.Float64), 100.0)}
@@ -73,6 +73,9 @@ class GoalData:
     register: pl.DataFrame | None = None  # pupils (year, school_unit_code, grade, gender, outcome columns)
     #: expected results: school_unit_code, indicator (the plan's key), period, expected
     expected: pl.DataFrame | None = None
+    #: year-9 pupils per school and school year from the register (school_unit_code, period,
+    #: pupils): the weight where Skolverket publishes no pupil count (earlier years)
+    grade9_pupils: pl.DataFrame | None = None
 
     def own_schools(self) -> pl.DataFrame:
         return self.schools.filter((pl.col("operator") == "municipal") & (pl.col("municipality_code") == self.municipality))
@@ -87,7 +90,13 @@ def _published(data: GoalData) -> pl.DataFrame:
         if name is None:
             continue
         rows = data.statistics.filter(pl.col("indicator") == name).select("school_unit_code", "period", "value")
-        rows = rows.join(pupils9, on=["school_unit_code", "period"], how="left") if ind.grade == 9 else rows.with_columns(pl.lit(None, dtype=pl.Int64).alias("pupils"))
+        if ind.grade == 9:
+            rows = rows.join(pupils9, on=["school_unit_code", "period"], how="left")
+            if data.grade9_pupils is not None:
+                register = data.grade9_pupils.select("school_unit_code", "period", pl.col("pupils").cast(pl.Int64).alias("_register"))
+                rows = rows.join(register, on=["school_unit_code", "period"], how="left").with_columns(pl.coalesce("pupils", "_register").alias("pupils")).drop("_register")
+        else:
+            rows = rows.with_columns(pl.lit(None, dtype=pl.Int64).alias("pupils"))
         frames.append(rows.with_columns(pl.lit(ind.key).alias("indicator"), pl.lit("").alias("gender"), pl.lit("skolverket").alias("source")))
     return pl.concat(frames) if frames else pl.DataFrame()
 
@@ -129,6 +138,16 @@ def _by_gender(data: GoalData) -> pl.DataFrame:
             )
         )
     return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def grade9_pupils(register: pl.DataFrame) -> pl.DataFrame:
+    """Year-9 pupils per school and school year in a register (the weights of ``GoalData``)."""
+    return (
+        register.filter(pl.col("grade") == "9")
+        .group_by("school_unit_code", "year")
+        .agg(pl.len().cast(pl.Int64).alias("pupils"))
+        .select("school_unit_code", pl.col("year").map_elements(school_year, return_dtype=pl.String).alias("period"), "pupils")
+    )
 
 
 def all_outcomes(data: GoalData) -> pl.DataFrame:

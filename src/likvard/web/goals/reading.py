@@ -84,8 +84,15 @@ def goal_data(plan: Plan, data: PlanData | None = None, only: str | None = None)
     outcomes = pl.DataFrame(rows, schema=OUTCOME_SCHEMA, orient="row")
     return GoalData(
         plan=data, municipality=plan.municipality_code, schools=_schools(), statistics=statistics, outcomes=outcomes,
-        targets=frame_of_targets(), expected=_expected(data),
+        targets=frame_of_targets(), expected=_expected(data), grade9_pupils=_grade9_pupils(),
     )
+
+
+def _grade9_pupils() -> pl.DataFrame:
+    """The register's year-9 pupils per school and school year, as the fitted results counted
+    them (the weight of Skolverket's figures for the years it publishes no pupil count)."""
+    rows = ResultEstimate.objects.filter(outcome="merit_value").values_list("school__school_unit_code", "year", "pupils")
+    return pl.DataFrame([(c, school_year(y), n) for c, y, n in rows], schema={"school_unit_code": pl.String, "period": pl.String, "pupils": pl.Int64}, orient="row")
 
 
 def _gender_rows(data: PlanData, only: str | None = None) -> list[tuple[object, ...]]:
