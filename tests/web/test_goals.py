@@ -180,3 +180,11 @@ def test_an_analyst_enters_the_citys_sick_leave_and_a_wrong_value_is_refused(log
     assert AuditEntry.objects.filter(action="enter_outcome", target__startswith="sick_leave 2025 T1 city").exists()
     assert "2025 T1" in page  # the new period in the series
     assert login("principal").post(url, {"period": "2025 T1", "value": "1"}).status_code == 403
+
+
+def test_the_report_page_speaks_english_when_asked(login, db):
+    client = login("committee")
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("goals:report"), {"year": 2024, "period": "year"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h1>Annual report 2024</h1>" in page and "Partly met" in page and "Delvis uppfyllt" not in page
+    assert "Planned" in page  # the activities' status

@@ -46,7 +46,12 @@ TREND_LABELS = {
     "worsening": gettext_lazy("Försämras"),
     "too_short": gettext_lazy("För kort tidsserie"),
 }
+PERIOD_LABELS = {"T1": gettext_lazy("Tertialrapport 1"), "T2": gettext_lazy("Tertialrapport 2"), "year": gettext_lazy("Verksamhetsberättelse")}
 LEVEL_LABELS = {"direction": gettext_lazy("KF:s inriktningsmål"), "area": gettext_lazy("KF:s mål för verksamhetsområdet"), "committee": gettext_lazy("Nämndmål")}
+ACTIVITY_LABELS = {
+    "planned": gettext_lazy("Planerad"), "ongoing": gettext_lazy("Pågår"), "done": gettext_lazy("Genomförd"),
+    "postponed": gettext_lazy("Uppskjuten"), "cancelled": gettext_lazy("Avbruten"),
+}
 GENDER_LABELS = {"": gettext_lazy("Alla"), "flickor": gettext_lazy("Flickor"), "pojkar": gettext_lazy("Pojkar")}
 SOURCE_LABELS = {
     "skolverket": gettext_lazy("Skolverket"),
@@ -111,6 +116,7 @@ def plan_view(request: HttpRequest) -> HttpResponse:
         )
     activities: dict[int, list[Activity]] = {}
     for a in Activity.objects.filter(plan=plan, retired=False):
+        a.status_label = ACTIVITY_LABELS.get(a.status, a.status)  # type: ignore[attr-defined]
         activities.setdefault(a.goal_id, []).append(a)
     goals = list(Goal.objects.filter(plan=plan, retired=False))
     children: dict[int | None, list[Goal]] = {}
@@ -371,17 +377,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
     """A tertial or annual report's draft: the figures per goal and the analyst's texts and
     activity statuses, which the central roles edit here (saved, audited) and which the PDF
     and the Word document carry."""
-    from likvard.exports.report import (
-        ACTIVITY,
-        LEVEL_LABELS,
-        PERIOD_TITLES,
-        RULE,
-        STATUS,
-        TREND,
-        number,
-        summary_text,
-        target_text,
-    )
+    from likvard.exports.report import number, target_text
 
     from .actions import save_text, set_activity_status
     from .models import ACTIVITY_STATUSES
@@ -419,14 +415,15 @@ def report_view(request: HttpRequest) -> HttpResponse:
         rows.append({
             "g": g, "depth": depth, "heading": min(depth + 2, 4), "label": LEVEL_LABELS[g["level"]],
             "code": g["code"] if g["numbered"] or g["level"] != "committee" else "",
-            "indicators": [{**i, "target_shown": target_text(i), "value_shown": number(i["value"], i["unit"]) if i["period"] else "–", "status_label": STATUS[i["status"]], "trend_label": TREND[i["trend"]],
+            "indicators": [{**i, "target_shown": target_text(i), "value_shown": number(i["value"], i["unit"]) if i["period"] else "–", "status_label": STATUS_LABELS[i["status"]], "trend_label": TREND_LABELS[i["trend"]],
                             "girls": number(i["genders"].get("flickor"), i["unit"]) if i["by_gender"] and i["period"] else "–", "boys": number(i["genders"].get("pojkar"), i["unit"]) if i["by_gender"] and i["period"] else "–"} for i in g["indicators"]],
-            "activities": [{**a, "status_label": ACTIVITY.get(a["status"], a["status"])} for a in g["activities"]],
+            "activities": [{**a, "status_label": ACTIVITY_LABELS.get(a["status"], a["status"])} for a in g["activities"]],
             "analysis": g["level"] == "committee" or bool(g["indicators"]),
         })
     return render(request, "goals/report.html", {
-        "plan": plan, "period": period, "periods": PERIOD_TITLES, "title": f"{PERIOD_TITLES[period]} {plan.year}", "rows": rows, "doc": doc,
-        "summary": summary_text(doc), "rule": RULE, "may_edit": may_edit, "statuses": ACTIVITY_STATUSES,
+        "plan": plan, "period": period, "periods": PERIOD_LABELS, "title": f"{PERIOD_LABELS[period]} {plan.year}", "rows": rows, "doc": doc,
+        "summary": " · ".join(f"{STATUS_LABELS[k]} {n}" for k, n in doc["summary"].items() if n), "rule": gettext("Uppfyllt: utfallet når årsmålet. Delvis uppfyllt: högst 5 % av målvärdet från det. Ej uppfyllt: längre ifrån. Staden = viktat medelvärde av kommunens egna skolor (antal elever), om inte en inläst fil anger stadens värde."),
+        "may_edit": may_edit, "statuses": list(ACTIVITY_LABELS.items()),
     })
 
 
