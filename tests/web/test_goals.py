@@ -45,6 +45,12 @@ def test_the_indicator_page_is_scoped_to_the_schools_a_user_may_see(login, db, s
     everyone = _school_rows(analyst)
     assert RINKEBYSKOLAN in everyone and schools["other"] in everyone and len(everyone) > 100
     assert "197,0" in analyst and "202,7" in analyst  # Rinkebyskolan's first and last year
+    from likvard.web.results.models import ResultEstimate
+
+    expected = ResultEstimate.objects.get(school__school_unit_code=RINKEBYSKOLAN, year=2024, outcome="merit_value").expected
+    row = re.search(rf'<a href="/skolor/{RINKEBYSKOLAN}/">Rinkebyskolan</a></th>(.*?)</tr>', analyst, re.S).group(1)
+    shown = f"{expected:.1f}".replace(".", ","), f"{202.7 - expected:.1f}".replace(".", ",").replace("-", "−")
+    assert f'<td class="num">{shown[0]}</td><td class="num">{shown[1]}</td>' in row  # expected and value added beside the outcome
     principal = login("principal").get(url).content.decode()
     assert _school_rows(principal) == {RINKEBYSKOLAN}
     assert "Grundskoleområde" not in principal  # no area rows for a principal

@@ -204,6 +204,8 @@ def indicator_view(request: HttpRequest, key: str) -> HttpResponse:
         schools.append({
             "school": school, "values": [number(v, d.unit) for v in all_["values"]], "target": number(all_["targets"][-1], d.unit) if all_["targets"] and all_["targets"][-1] is not None else "–",
             "expected": number(sc["expected"][-1], d.unit) if sc["expected"] and sc["expected"][-1] is not None else "–",
+            # value added: the outcome against what the pupils' background predicts (results pages)
+            "value_added": number(all_["values"][-1] - sc["expected"][-1]) if sc["expected"] and sc["expected"][-1] is not None and all_["values"][-1] is not None else "–",
             "status": STATUS_LABELS[all_["status"][-1]], "status_code": all_["status"][-1],
             "girls": number(by["flickor"], d.unit) if "flickor" in by else "", "boys": number(by["pojkar"], d.unit) if "pojkar" in by else "",
         })
