@@ -317,8 +317,9 @@ def test_the_analyst_writes_the_t2_report_and_downloads_it_as_pdf(server, browse
     assert page.get_by_role("status").inner_text().startswith("Sparat 1 ändring i rapporten")
     assert page.get_by_label("Sammanfattning (fritext)").input_value() == text
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
-    with page.expect_download(timeout=120_000) as download:
-        page.get_by_role("link", name="Ladda ned som PDF").click()
+    # the PDF is drawn when asked (seconds on a busy machine): the click waits as long as the download
+    with page.expect_download(timeout=300_000) as download:
+        page.get_by_role("link", name="Ladda ned som PDF").click(timeout=300_000)
     pdf = tmp_path / "t2.pdf"
     download.value.save_as(pdf)
     words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout

@@ -75,6 +75,10 @@ RULES = {
     "goals:report": ("plain", lambda r, _: 302 if r is None else 200),  # the committee's report: every role reads it, the central roles edit it
     "goals:report_pdf": ("plain", lambda r, _: 302 if r is None else 200),
     "goals:report_docx": ("plain", lambda r, _: 302 if r is None else 200),
+    "interventions:catalogue": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
+    "interventions:report": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),  # the schools a user may see
+    "interventions:report_pdf": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
+    "interventions:report_docx": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
     "goals:ambition": ("plain", lambda r, _: 302 if r is None else (200 if r in (*ALL, "area_chief") else 403)),
     "api:goals": ("plain", lambda r, _: 401 if r is None else 200),
     "api:indicator_outcomes": ("indicator", lambda r, _: 401 if r is None else 200),

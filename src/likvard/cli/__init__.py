@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sys
 
-from . import allocate, goals, stats, web
+from . import allocate, goals, interventions, stats, web
 from .common import app, t
 
 __all__ = ["app", "main", "t"]
 
-for _group in (allocate, goals, stats, web):
+for _group in (allocate, goals, interventions, stats, web):
     _group.register(app)
 
 

@@ -69,9 +69,23 @@ def import_demo(seed: int = 1) -> None:
         outcomes.append(import_plan(None, [DEMO_PLAN]))
         outcomes.append(import_outcomes(None, [Path(tmp) / "outcomes.csv"], synthetic=True))
         outcomes.append(import_targets(None, [Path(tmp) / "targets.csv"]))
+    # the intervention catalogue: seed 004's items for its five schools, and a synthetic
+    # history of support for other own schools (marked synthetic)
+    outcomes.append(import_demo_interventions(inputs.schools, home, seed))
     problems = [p for o in outcomes for p in o.problems]
     if problems:  # a bug: the demo is made by the same generators the tests check
         raise RuntimeError("the demo municipality did not import: " + "; ".join(str(p) for p in problems[:5]))
+
+
+def import_demo_interventions(schools: Any, municipality: str, seed: int = 1) -> Any:
+    import polars as pl
+
+    from likvard.data.interventions import DEMO_CATALOGUE, read_interventions
+    from likvard.web.interventions.actions import import_catalogue
+    from likvard.workflows.interventions import with_synthetic_history
+
+    own = schools.filter((pl.col("operator") == "municipal") & (pl.col("municipality_code") == municipality)).select("school_unit_code", "name").rows()
+    return import_catalogue(None, with_synthetic_history(read_interventions(DEMO_CATALOGUE), own, seed))
 
 
 def load_demo(seed: int = 1, with_users: bool = True) -> tuple[AllocationRun, list[tuple[str, str, str]]]:

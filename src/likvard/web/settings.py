@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "likvard.web.results",
     "likvard.web.allocation",
     "likvard.web.goals",
+    "likvard.web.interventions",
     "likvard.web.api",
 ]
 #: Uploads are held in memory only (never a temporary file: a register may carry personal

@@ -13,6 +13,7 @@ urlpatterns = [
     path("import/", include("likvard.web.imports.urls")),
     path("resultat/", include("likvard.web.results.urls")),
     path("mal/", include("likvard.web.goals.urls")),
+    path("insatser/", include("likvard.web.interventions.urls")),
     path("logg/", include("likvard.web.audit.urls")),
     path("api/v1/", api.urls),
 ]

@@ -41,7 +41,7 @@ TABLES = {"pupils": "pupils", "schools": "schools", "school_index": "index", "de
 KIND_TABLES = {"schools": "schools", "register": "pupils", "index": "school_index", "decisions": "decisions", "rsu": "rsu_groups", "baseline": "baseline"}
 #: The goal follow-up's files: a year's plan, outcomes, schools' targets (docs/formats.md).
 GOAL_KINDS = ("plan", "outcomes", "targets")
-KINDS = ("data", *KIND_TABLES, "skolverket", *GOAL_KINDS)
+KINDS = ("data", *KIND_TABLES, "skolverket", *GOAL_KINDS, "interventions")
 
 
 @dataclass
@@ -203,6 +203,10 @@ def import_kind(actor: Any, kind: str, sources: Iterable[Path | Upload], *, year
     or ``skolverket``."""
     if kind == "skolverket":
         return import_skolverket(actor, sources)
+    if kind == "interventions":  # the intervention catalogue (likvard.web.interventions)
+        from likvard.web.interventions.actions import import_interventions
+
+        return import_interventions(actor, sources)
     if kind in GOAL_KINDS:  # the goal follow-up's tables (likvard.web.goals)
         from likvard.web.goals.actions import import_goal_file
 

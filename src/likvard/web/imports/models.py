@@ -48,7 +48,7 @@ class ImportedFile(models.Model):
 
 
 #: What an imported file was, as the import page names it.
-FILE_KINDS = {**dict(KINDS), "schools": _("Skolregister"), "skolverket": _("Skolverkets statistik"), "skolverket_import": _("Skolverkets statistik"), "plan": _("Plan (mål och indikatorer)"), "outcomes": _("Utfall"), "targets": _("Skolornas målvärden")}
+FILE_KINDS = {**dict(KINDS), "schools": _("Skolregister"), "skolverket": _("Skolverkets statistik"), "skolverket_import": _("Skolverkets statistik"), "plan": _("Plan (mål och indikatorer)"), "outcomes": _("Utfall"), "targets": _("Skolornas målvärden"), "interventions": _("Insatskatalog")}
 
 
 class Snapshot(models.Model):

@@ -1,0 +1,80 @@
+"""``likvard interventions report``: what central support schools got, when and from whom
+(seed 004's question), on the demo or a data directory's ``interventions.toml``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import demo_notice, fail, t, user_errors, write_atomic, write_json
+
+group = typer.Typer(help=t("Insatskatalogen och stödet till skolorna.", "The intervention catalogue and the support schools got."), no_args_is_help=True)
+
+
+def report_cmd(
+    schools: Annotated[str, typer.Option("--schools", help=t("Skolenhetskoder, kommaseparerade.", "School unit codes, comma-separated."))],
+    first: Annotated[int, typer.Option("--from", help=t("Första året.", "First year."))] = 2021,
+    last: Annotated[int, typer.Option("--to", help=t("Sista året.", "Last year."))] = 2025,
+    demo: Annotated[bool, typer.Option("--demo", help=t("Demokommunen.", "The demo municipality."))] = False,
+    data: Annotated[Path | None, typer.Option("--data", help=t("Katalog med register och interventions.toml.", "Directory with the register and interventions.toml."))] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help=t("Skriv resultatet som JSON.", "Write the result as JSON."))] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help=t("Skriv rapporten som PDF.", "Write the report as PDF."))] = None,
+    docx: Annotated[Path | None, typer.Option("--docx", help=t("Skriv rapporten som Word-dokument.", "Write the report as a Word document."))] = None,
+) -> None:
+    """Per school every intervention in the years asked: name, provider, start, end, status."""
+    import polars as pl
+
+    from likvard.data.interventions import DEMO_CATALOGUE, read_interventions
+    from likvard.workflows.interventions import support_report, with_synthetic_history
+
+    if demo == (data is not None):
+        fail(t("ange antingen --demo eller --data KATALOG", "give either --demo or --data DIR"))
+    codes = [c.strip() for c in schools.split(",") if c.strip()]
+    with user_errors():
+        if data is not None:
+            from likvard.data.register import read_dir
+
+            register = read_dir(data)
+            school_frame = register.schools
+            catalogue = read_interventions(data / "interventions.toml")
+        else:
+            from likvard.workflows import demo_inputs
+
+            demo_notice(1)
+            school_frame = demo_inputs().schools
+            own = school_frame.filter(pl.col("operator") == "municipal").select("school_unit_code", "name").rows()
+            catalogue = with_synthetic_history(read_interventions(DEMO_CATALOGUE), own)
+        names = dict(school_frame.select("school_unit_code", "name").iter_rows())
+        unknown = [c for c in codes if c not in names]
+        if unknown:
+            fail(t(f"skolenheterna finns inte i skolregistret: {', '.join(unknown)}", f"not in the school register: {', '.join(unknown)}"))
+        doc = support_report(catalogue, codes, min(first, last), max(first, last), names)
+        if json_out:
+            write_json(json_out, doc)
+        if pdf:
+            from likvard.exports.support import support_pdf
+
+            content = support_pdf(doc)
+            write_atomic(pdf, lambda p: p.write_bytes(content))
+        if docx:
+            from likvard.exports.support import support_docx
+
+            content_docx = support_docx(doc)
+            write_atomic(docx, lambda p: p.write_bytes(content_docx))
+    for s in doc["schools"]:
+        typer.echo(f"{s['name']} ({s['school_unit_code']}): {len(s['interventions'])} {t('insatser', 'interventions')}")
+        for i in s["interventions"]:
+            period = str(i["start"]) if i["start"] == i["end"] else f"{i['start']}–{i['end']}"
+            typer.echo(f"  {period:<10} {i['name'][:60]:<60} {i['provider'][:30]}")
+    for path in (json_out, pdf, docx):
+        if path:
+            typer.echo(f"{t('Skrev', 'Wrote')} {path}")
+
+
+group.command("report", help=t("Stödet per skola och år (insats, utförare, period, status).", "The support per school and year (intervention, provider, period, status)."))(report_cmd)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(group, name="interventions", help=t("Insatskatalogen och stödet till skolorna.", "The intervention catalogue and the support schools got."))

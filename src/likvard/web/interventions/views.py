@@ -1,0 +1,83 @@
+"""The intervention catalogue and the support report: what each school got, when, from whom
+and what is planned (seed 004's question), for the schools a user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy
+
+from likvard.web.accounts.scoping import may_list_schools, visible_schools
+from likvard.web.accounts.views import deny
+from likvard.workflows.interventions import support_report
+
+from .models import Intervention
+from .reading import stored_catalogue
+
+#: The schools seed 004 asks about: the report's default selection where the user sees them.
+SEED_004 = ("82110758", "87838841", "37416253", "46581319", "51341279")
+STATUS_LABELS = {"offered": gettext_lazy("Erbjuden"), "planned": gettext_lazy("Planerad"), "ongoing": gettext_lazy("Pågår"), "finished": gettext_lazy("Avslutad")}
+
+
+@login_required
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """Every intervention with purpose, target group, content, provider, responsible unit,
+    cost, evaluable goal and evaluation plan (seed 003's list), and how many schools had it."""
+    if not may_list_schools(request.user):
+        deny(request, "interventions")
+    visible = list(visible_schools(request.user).values_list("pk", flat=True))
+    rows = []
+    for i in Intervention.objects.filter(retired=False):
+        schools = i.assignments.filter(retired=False, school_id__in=visible).values("school").distinct().count()
+        rows.append({"i": i, "schools": schools})
+    return render(request, "interventions/catalogue.html", {"rows": rows})
+
+
+def _years(request: HttpRequest) -> tuple[int, int]:
+    def year(name: str, default: int) -> int:
+        raw = request.GET.get(name, "")
+        return int(raw) if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100 else default
+
+    first, last = year("from", 2021), year("to", 2025)
+    return (first, last) if first <= last else (last, first)
+
+
+def _report(request: HttpRequest) -> tuple[dict[str, Any], list[Any], list[str]]:
+    if not may_list_schools(request.user):
+        deny(request, "support report")
+    visible = {s.school_unit_code: s for s in visible_schools(request.user).order_by("name")}
+    asked = [c for c in request.GET.getlist("school") if c in visible]
+    if not asked:
+        asked = [c for c in SEED_004 if c in visible] or list(visible)[:5]
+    first, last = _years(request)
+    cat = stored_catalogue([visible[c].pk for c in asked])
+    doc = support_report(cat, asked, first, last, {c: visible[c].name for c in asked})
+    return doc, list(visible.values()), asked
+
+
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    doc, choices, asked = _report(request)
+    for s in doc["schools"]:
+        for i in s["interventions"]:
+            i["status_label"] = STATUS_LABELS.get(i["status"], i["status"])
+            i["period"] = str(i["start"]) if i["start"] == i["end"] else f"{i['start']}–{i['end']}"
+    query = "&".join([f"school={c}" for c in asked] + [f"from={doc['from']}", f"to={doc['to']}"])
+    return render(request, "interventions/report.html", {"doc": doc, "choices": choices, "asked": set(asked), "query": query})
+
+
+@login_required
+def report_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    from likvard.exports.support import support_docx, support_pdf
+
+    doc, _, _ = _report(request)
+    name = f"centralt-stod-{doc['from']}-{doc['to']}"
+    if fmt == "pdf":
+        response = HttpResponse(support_pdf(doc), content_type="application/pdf")
+    else:
+        response = HttpResponse(support_docx(doc), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
