@@ -8,9 +8,11 @@ split, and nothing depends on dictionary or input order.
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,7 @@ from .kinds.base import (
     Output,
     PotCheck,
     Unallocated,
+    count_by_school,
     empty_lines,
     flag_column,
     flag_expr,
@@ -164,41 +167,54 @@ class AllocationResult:
         of the cost for a national register."""
         labels = {c.id: c.label for c in self.model.components}
         labels[VAT_COMPONENT] = "Momskompensation"
-        lines = self.lines.with_columns(
-            pl.col("component").replace_strict(labels, default=pl.col("component"), return_dtype=pl.String).alias("label"),
-            render_explanations(self.lines),
-        )
-        # column lists zipped into dict literals: about twice as fast as DataFrame.to_dicts
-        columns = [lines[c].to_list() for c in ("component", "label", "line", "quantity", "rate_ore", "amount_ore", "explanation")]
-        rows = [
-            {"component": c, "label": lb, "line": ln, "quantity": q, "rate_ore": r, "amount_ore": a, "explanation": e}
-            for c, lb, ln, q, r, a, e in zip(*columns, strict=True)
-        ]
-        # lines are sorted by school: each school's lines are one slice of the rows
-        spans = lines.with_row_index("_i").group_by("school_unit_code", maintain_order=True).agg(pl.col("_i").first().alias("start"), pl.len().alias("n"))
-        by_school = {code: rows[start : start + n] for code, start, n in spans.iter_rows()}
-        out = []
-        for row in self.schools.iter_rows(named=True):
-            mine = by_school.get(row["school_unit_code"], [])
-            total = int(row["total_ore"])
-            pupils = int(row["pupils"] or 0)
-            out.append({
-                "school_unit_code": row["school_unit_code"],
-                "name": row["name"],
-                "operator": row["operator"],
-                "municipality_code": row["municipality_code"],
-                "district": row["district"],
-                "area": row["area"],
-                "synthetic": bool(row["synthetic"]),
-                "pupils": pupils,
-                "index": row.get("index"),
-                "index_basis": row.get("index_basis"),
-                "need_quartile": row.get("need_quartile"),
-                "lines": mine,
-                "total_ore": total,
-                "per_pupil_ore": total // pupils if pupils else None,
-            })
+        lines = self.lines.with_columns(render_explanations(self.lines))
+        # column lists zipped into dict literals: about twice as fast as DataFrame.to_dicts;
+        # the few components' labels are looked up, not made as a column and converted
+        columns = [lines[c].to_list() for c in ("component", "line", "quantity", "rate_ore", "amount_ore", "explanation")]
+        with _no_gc():
+            rows = [
+                {"component": c, "label": labels.get(c, c), "line": ln, "quantity": q, "rate_ore": r, "amount_ore": a, "explanation": e}
+                for c, ln, q, r, a, e in zip(*columns, strict=True)
+            ]
+            # lines are sorted by school: each school's lines are one slice of the rows
+            spans = lines.with_row_index("_i").group_by("school_unit_code", maintain_order=True).agg(pl.col("_i").first().alias("start"), pl.len().alias("n"))
+            by_school = {code: rows[start : start + n] for code, start, n in spans.iter_rows()}
+            out = []
+            for row in self.schools.iter_rows(named=True):
+                mine = by_school.get(row["school_unit_code"], [])
+                total = int(row["total_ore"])
+                pupils = int(row["pupils"] or 0)
+                out.append({
+                    "school_unit_code": row["school_unit_code"],
+                    "name": row["name"],
+                    "operator": row["operator"],
+                    "municipality_code": row["municipality_code"],
+                    "district": row["district"],
+                    "area": row["area"],
+                    "synthetic": bool(row["synthetic"]),
+                    "pupils": pupils,
+                    "index": row.get("index"),
+                    "index_basis": row.get("index_basis"),
+                    "need_quartile": row.get("need_quartile"),
+                    "lines": mine,
+                    "total_ore": total,
+                    "per_pupil_ore": total // pupils if pupils else None,
+                })
         return out
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a block makes many dicts that hold no cycles: the
+    collector would otherwise walk all live objects again and again (about a fifth of
+    ``to_dict`` for a national register). Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def pot_dict(p: PotCheck) -> dict[str, Any]:
@@ -254,7 +270,9 @@ def _count_columns(model: Model) -> dict[str, pl.Expr]:
 
 def _cells(model: Model, pupils: pl.DataFrame, school_cols: pl.DataFrame) -> pl.DataFrame:
     """Pupils counted by school, form, grade, programme and residence, with one count column
-    per leisure form and per flag the model's components read (e.g. ``f_su_75``)."""
+    per leisure form and per flag the model's components read (e.g. ``f_su_75``), and the
+    school's position in ``school_cols`` (sorted by code) as ``school``: components count per
+    school by bincounts over it instead of grouping by the text code."""
     counts = _count_columns(model)
     coded = _coded_cells(pupils, school_cols, counts)
     if coded is not None:
@@ -265,7 +283,7 @@ def _cells(model: Model, pupils: pl.DataFrame, school_cols: pl.DataFrame) -> pl.
         pupils.select(*_CELL_KEYS, *[expr.cast(pl.UInt32).alias(name) for name, expr in counts.items()])
         .group_by(_CELL_KEYS)
         .agg(pl.len().cast(pl.Int64).alias("n"), *[pl.col(name).sum().cast(pl.Int64) for name in counts])
-        .join(school_cols, on="school_unit_code", how="left")
+        .join(school_cols.with_row_index("school"), on="school_unit_code", how="left")
     )  # unsorted: every component sorts what it apportions or emits
 
 
@@ -316,20 +334,33 @@ def _coded_cells(pupils: pl.DataFrame, school_cols: pl.DataFrame, counts: dict[s
     n = np.bincount(key, minlength=size)
     cell = np.flatnonzero(n)
     pattern = coded["pattern"].to_numpy()
-    counted = {name: np.bincount(key[(pattern & (1 << i)) != 0], minlength=size)[cell] for i, name in enumerate(counts)}
-    school = pl.Series(cell // 2 // present.size, dtype=pl.UInt32)
+    # each pupil's cell as its rank among the cells: the flag counts are then bincounts over
+    # the cells only, not over the whole key space
+    rank = np.zeros(size, dtype=np.int32)
+    rank[cell] = np.arange(cell.size, dtype=np.int32)
+    pupil_cell = rank[key]
+    counted = {name: np.bincount(pupil_cell[(pattern & (1 << i)) != 0], minlength=cell.size) for i, name in enumerate(counts)}
+    school = pl.Series(cell // 2 // present.size).cast(pl.UInt32)
     combo = present[(cell // 2) % present.size]
     return pl.DataFrame(
         {
             "school_unit_code": codes.gather(school),
-            "school_form": forms.gather(pl.Series(combo // n_prog // n_grades, dtype=pl.UInt32)),
-            "grade": grades.gather(pl.Series(combo // n_prog % n_grades, dtype=pl.UInt32)),
-            "programme": pl.concat([programmes, pl.Series([None], dtype=pl.String)]).gather(pl.Series(combo % n_prog, dtype=pl.UInt32)),
+            "school_form": forms.gather(combo // n_prog // n_grades),
+            "grade": grades.gather(combo // n_prog % n_grades),
+            "programme": pl.concat([programmes, pl.Series([None], dtype=pl.String)]).gather(combo % n_prog),
             "resident": pl.Series(cell % 2 == 1, dtype=pl.Boolean),
             "n": pl.Series(n[cell], dtype=pl.Int64),
             **{name: pl.Series(v, dtype=pl.Int64) for name, v in counted.items()},
         }
-    ).hstack(school_cols.select(pl.all().exclude("school_unit_code").gather(school)))
+    ).hstack([*school_cols.select(pl.all().exclude("school_unit_code").gather(school)), school.alias("school")])
+
+
+def _school_position(codes: pl.Series) -> pl.Expr:
+    """Each row's school as its position in ``codes`` (the sorted register): null for a code
+    outside it, and null throughout when the codes cannot be an Enum (repeated or missing)."""
+    if codes.null_count() or codes.n_unique() != codes.len():
+        return pl.lit(None, dtype=pl.UInt32)
+    return pl.col("school_unit_code").cast(pl.Enum(codes), strict=False).to_physical()
 
 
 def _quartiles(values: pl.Series) -> pl.Series:
@@ -493,23 +524,25 @@ def run(model: Model, inputs: AllocationInput, year: int | None = None) -> Alloc
     ).filter(pl.col("amount_ore") != 0)
     order = {c.id: i for i, c in enumerate(model.components)}
     order[VAT_COMPONENT] = len(order)
-    # by school, then component, then the component's own line order: (_order, _seq) is unique,
-    # so a sort on the two integers and then a stable sort on the school give that order,
-    # faster than one sort over three keys with text first
-    lines = (
-        pl.concat([lines.select([*LINE_SCHEMA, "_seq"]), vat.select([*LINE_SCHEMA, "_seq"])])
-        .with_columns(pl.col("component").replace_strict(order, return_dtype=pl.Int32).alias("_order"))
-        .sort(["_order", "_seq"])
-        .sort("school_unit_code", maintain_order=True)
-        .drop("_order", "_seq")
+    # by school, then component, then the component's own line order: (_order, _seq) is unique
+    lines = pl.concat([lines.select([*LINE_SCHEMA, "_seq"]), vat.select([*LINE_SCHEMA, "_seq"])]).with_columns(
+        pl.col("component").replace_strict(order, return_dtype=pl.Int32).alias("_order"),
+        # the school's position in the (sorted) register sorts as its code does, and integers
+        # sort much faster than text; a line for a school outside the register has none
+        _school_position(ctx.school_cols["school_unit_code"]).alias("_school"),
     )
+    if lines["_school"].null_count() == 0:
+        lines = lines.sort(["_school", "_order", "_seq"])
+    else:  # a sort on the two integers, then a stable sort on the text code
+        lines = lines.sort(["_order", "_seq"]).sort("school_unit_code", maintain_order=True)
+    lines = lines.drop("_order", "_seq", "_school")
     pots = tuple(p for o in done.values() for p in o.pots)
     unallocated = find_unallocated(ctx, done)
     bad = [p for p in pots if p.kind == "pot" and p.difference_ore != 0 and p.distributed_ore != 0]
     if bad:  # a bug, not a user error: apportionment must be exact
         raise AssertionError(f"pot {bad[0].id} does not reconcile: {bad[0].difference_ore} öre")
     # per-school profile, pupils (residents in the year), totals, index and quartile
-    resident_pupils = ctx.cells.filter(pl.col("resident")).group_by("school_unit_code").agg(pl.col("n").sum().alias("pupils"))
+    resident_pupils = count_by_school(ctx, ctx.cells.filter(pl.col("resident")), "n").rename({"n": "pupils"})
     totals = lines.group_by("school_unit_code").agg(pl.col("amount_ore").sum().alias("total_ore"))
     in_run = pl.concat([resident_pupils.select("school_unit_code"), totals.select("school_unit_code")]).unique()
     table = (

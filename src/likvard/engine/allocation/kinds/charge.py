@@ -12,6 +12,7 @@ from .base import (
     budget_check,
     count_by_school,
     empty_lines,
+    school_has_cells,
     select_cells,
 )
 
@@ -32,7 +33,7 @@ def charge(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
 
     frames = []
     if c.per_pupil_ore:
-        counts = count_by_school(select_cells(c, ctx), "n")
+        counts = count_by_school(ctx, select_cells(c, ctx), "n")
         frames.append(charged(counts, "n", "per_pupil", c.per_pupil_ore, "avgift {q} elever × {r}"))
     if c.per_employee_ore:
         forms = "|".join(c.school_forms)
@@ -41,7 +42,7 @@ def charge(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
             & pl.col("school_forms").str.contains(f"(^|,)({forms})(,|$)")
             & pl.col("employees").is_not_null()
             & (pl.col("employees") > 0)
-            & pl.col("school_unit_code").is_in(ctx.shared(("cell schools",), lambda: ctx.cells["school_unit_code"].unique().to_list()))
+            & ctx.shared(("cell schools",), lambda: school_has_cells(ctx))
         ).sort("school_unit_code")
         frames.append(charged(staff, "employees", "per_employee", c.per_employee_ore, "avgift {q} anställda × {r}"))
     lines = pl.concat([as_lines(f) for f in frames]).sort(["school_unit_code", "line"]) if frames else empty_lines()

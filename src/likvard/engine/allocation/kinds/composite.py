@@ -23,7 +23,7 @@ def composite(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     """Raised base amount for independent resource schools: 244 000 kr = structural grant
     162 330 + SU supplement 81 670, less up to 80 100 kr for a pupil who also has individual
     support, depending on its level (L3660–3678). Deduction = min(cap, share × amount)."""
-    counts = count_by_school(select_cells(c, ctx).filter(pl.col("resource_school")), "n")
+    counts = count_by_school(ctx, select_cells(c, ctx).filter(pl.col("resource_school")), "n")
     frames = []
     for i, part in enumerate(c.parts):
         frames.append(

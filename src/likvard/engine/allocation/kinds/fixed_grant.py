@@ -20,10 +20,10 @@ def fixed_grant(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     """Fixed grants to named schools: profile grants (L3721–3737), structural-deficit grants
     to appropriation units (L4021–4047). A grant names its school by code, or by name when the
     plan gives no code; a school the register lacks is listed as unallocated, not paid."""
-    known = set(ctx.schools["school_unit_code"].to_list())
-    by_name: dict[str, list[str]] = {}
-    for code, name in ctx.schools.select("school_unit_code", "name").iter_rows():
-        by_name.setdefault(" ".join(str(name).split()).casefold(), []).append(code)
+    known: set[str] = ctx.shared(("school codes",), lambda: set(ctx.schools["school_unit_code"].to_list()))
+    # the register's schools by normalised name, built only when a grant names its school by
+    # name, and once per run for all fixed grants
+    by_name = ctx.shared(("schools by name",), lambda: _schools_by_name(ctx)) if any(not g.school_unit_code for g in c.grants) else {}
     paid: list[tuple[str, Grant]] = []
     missing: list[Unallocated] = []
     for i, g in enumerate(c.grants):
@@ -54,3 +54,11 @@ def fixed_grant(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         schema_overrides={"school_unit_code": pl.String, "component": pl.String, "line": pl.String, "quantity": pl.Float64, "rate_ore": pl.Int64, "amount_ore": pl.Int64, "template": pl.String},
     ).sort("school_unit_code")
     return Output(as_lines(lines), budget_check(c, lines), unallocated=tuple(missing))
+
+
+def _schools_by_name(ctx: Context) -> dict[str, list[str]]:
+    """The register's school unit codes by name, whitespace-normalised and casefolded."""
+    by_name: dict[str, list[str]] = {}
+    for code, name in ctx.schools.select("school_unit_code", "name").iter_rows():
+        by_name.setdefault(" ".join(str(name).split()).casefold(), []).append(code)
+    return by_name

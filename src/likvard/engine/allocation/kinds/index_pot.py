@@ -25,7 +25,7 @@ def index_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     index-weighted pupil counts; index = moving average of the last years; schools under the
     minimum pupils or not in the data get their district's average for their operator form;
     independent schools outside the municipality get the average of all of them."""
-    counts = count_by_school(select_cells(c, ctx), "n").join(
+    counts = count_by_school(ctx, select_cells(c, ctx), "n").join(
         ctx.schools.select("school_unit_code", "operator", "district", "municipality_code"), on="school_unit_code", how="left"
     ).sort("school_unit_code")
     years = list(range(ctx.year - c.moving_average_years + 1, ctx.year + 1))
@@ -94,11 +94,19 @@ def index_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         "outside_average": "genomsnittligt index {idx} för fristående skolor utanför kommunen",
         "municipal_average": "kommunens genomsnitt {idx}",
     }
-    details = [
-        basis_text[b].format(idx=f"{v:.1f}".replace(".", ","))
-        for b, v in zip(counts["index_basis"].to_list(), counts["index_used"].to_list(), strict=True)
-    ]
-    counts = counts.with_columns(pl.Series("detail", details, dtype=pl.String))
+    # each basis text split once around its index (as ``str.format`` fills it) and joined to
+    # the school's index as columns: no ``format`` call per school
+    around = {b: text.format(idx="\x00").split("\x00") for b, text in basis_text.items()}
+    shown = pl.Series([f"{v:.1f}" for v in counts["index_used"].to_list()], dtype=pl.String).str.replace(".", ",", literal=True)
+    counts = counts.with_columns(
+        pl.concat_str(
+            [
+                pl.col("index_basis").replace_strict({b: p[0] for b, p in around.items()}, return_dtype=pl.String),
+                pl.lit(shown),
+                pl.col("index_basis").replace_strict({b: p[1] for b, p in around.items()}, return_dtype=pl.String),
+            ]
+        ).alias("detail")
+    )
     base_lines = counts.select(
         "school_unit_code",
         pl.lit(c.id).alias("component"),

@@ -14,7 +14,7 @@ def minimum_per_pupil(c: Component, ctx: Context, done: dict[str, Output]) -> Ou
     """Minimum per-pupil funding (the NFF's minimum per pupil levels): a school's guaranteed
     total is its pupils in each level's grades × the level; where the counted components (``of``;
     by default all before this one) paid less, the difference is topped up. Exact: integers."""
-    levels = band_counts(select_cells(c, ctx), c.bands).with_columns((pl.col("n") * pl.col("rate_ore")).alias("level_ore"))
+    levels = band_counts(ctx, select_cells(c, ctx), c.bands).with_columns((pl.col("n") * pl.col("rate_ore")).alias("level_ore"))
     minimum = levels.group_by("school_unit_code").agg(pl.col("n").sum().alias("n"), pl.col("level_ore").sum().alias("minimum_ore"))
     schools = minimum.join(counted_amounts(c, ctx, done), on="school_unit_code", how="left").with_columns(pl.col("counted_ore").fill_null(0))
     schools = schools.with_columns((pl.col("minimum_ore") - pl.col("counted_ore")).clip(lower_bound=0).alias("top_up")).filter(pl.col("top_up") > 0).sort("school_unit_code")

@@ -22,7 +22,7 @@ def per_flagged_pupil(c: Component, ctx: Context, done: dict[str, Output]) -> Ou
     cells = select_cells(c, ctx)
     if c.exclude_resource_schools:
         cells = cells.filter(~pl.col("resource_school"))
-    counts = count_by_school(cells, flag_column(c))
+    counts = count_by_school(ctx, cells, flag_column(c))
     suffix = " (betalas till hemskolan, som för det vidare till RSU-gruppen)" if c.flag == "special_group_rsu" else ""
     lines = counts.select(
         "school_unit_code",

@@ -52,7 +52,7 @@ def pooled_premium(c: Component, ctx: Context, done: dict[str, Output]) -> Outpu
     area's pot; the pot is shared equally per place among the area's RSU groups; the home school
     passes on the placed pupil's pupil money and RSU grant, and pays an equal fee per placed
     pupil that covers the gap between the group's budgeted cost and its income."""
-    counts = band_counts(select_cells(c, ctx), c.bands).join(ctx.schools.select("school_unit_code", "area"), on="school_unit_code", how="left")
+    counts = band_counts(ctx, select_cells(c, ctx), c.bands).join(ctx.schools.select("school_unit_code", "area"), on="school_unit_code", how="left")
     no_area = counts.filter(pl.col("area").is_null())
     if no_area.height:
         raise AllocationError(f"{c.file}, komponent {c.id!r}: skolan {no_area['school_unit_code'][0]} saknar skolområde (area) för RSU-premien")

@@ -23,7 +23,7 @@ from .base import (
 def pupil_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     """A pot shared per pupil in a grade range (e.g. Kunskapsbidraget F-3, 72 mnkr, L4278–4280)
     or per flagged pupil (CSU, L3699–3702)."""
-    counts = count_by_school(select_cells(c, ctx).filter(pl.col("grade").is_in(list(c.grades))), flag_column(c))
+    counts = count_by_school(ctx, select_cells(c, ctx).filter(pl.col("grade").is_in(list(c.grades))), flag_column(c))
     if counts.height == 0:
         raise AllocationError(f"{c.file}, komponent {c.id!r}: inga elever att fördela potten {kr(c.amount_ore)} på")
     counts = counts.with_columns(sorted_apportion(c.amount_ore, counts, "n").alias("amount_ore"))
