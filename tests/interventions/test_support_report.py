@@ -64,3 +64,17 @@ def test_the_report_on_a_data_directory_with_its_own_catalogue(tmp_path: Path) -
     (d / "interventions.toml").write_text('[[assignment]]\nintervention = "x"\nschool_unit_code = "123"\nstart = 2024\nend = 2023\nstatus = "klar"\n', encoding="utf-8")
     bad = runner.invoke(app, ["interventions", "report", "--data", str(d), "--schools", "03442818"])
     assert bad.exit_code == 2 and "interventions.toml, rad 1, kolumn school_unit_code" in bad.output and "kolumn status" in bad.output
+
+
+def test_likvard_effect_gives_an_interval_treated_and_comparison_schools_and_its_caveats(tmp_path: Path) -> None:
+    out = tmp_path / "effekt.json"
+    result = runner.invoke(app, ["effect", "--demo", "--intervention", "ksbs", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["lower"] < doc["estimate"] < doc["upper"] and doc["treated_schools"] >= 2 and doc["comparison_schools"] >= doc["treated_schools"]
+    assert any("Få skolor deltog" in c for c in doc["caveats"])  # thin evidence is said in words
+    assert any("syntetiskt" in c for c in doc["caveats"])  # the demo's participation is synthetic, and it says so
+    assert "Få skolor deltog" in result.output
+    bad = runner.invoke(app, ["effect", "--demo", "--intervention", "finns_inte"])
+    assert bad.exit_code == 2 and "ksbs" in bad.output  # the message lists the keys
+    assert runner.invoke(app, ["effect", "--demo", "--intervention", "ksbs", "--outcome", "lycka"]).exit_code == 2

@@ -76,5 +76,67 @@ def report_cmd(
 group.command("report", help=t("Stödet per skola och år (insats, utförare, period, status).", "The support per school and year (intervention, provider, period, status)."))(report_cmd)
 
 
+def effect_cmd(
+    intervention: Annotated[str, typer.Option("--intervention", help=t("Insatsens nyckel (key) i katalogen.", "The intervention's key in the catalogue."))],
+    outcome: Annotated[str, typer.Option("--outcome", help=t("merit_value, eligible eller all_subjects.", "merit_value, eligible or all_subjects."))] = "merit_value",
+    demo: Annotated[bool, typer.Option("--demo", help=t("Demokommunen.", "The demo municipality."))] = False,
+    data: Annotated[Path | None, typer.Option("--data", help=t("Katalog med register, interventions.toml och skolverket/.", "Directory with the register, interventions.toml and skolverket/."))] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help=t("Skriv resultatet som JSON.", "Write the result as JSON."))] = None,
+) -> None:
+    """The intervention's effect on an outcome: the participating schools' change against
+    comparable schools that did not take part (difference-in-differences), with caveats."""
+    from likvard.data.interventions import DEMO_CATALOGUE, read_interventions
+    from likvard.engine.stats import StatsInputError
+    from likvard.workflows.interventions import EFFECT_OUTCOMES, effect_panel, intervention_effect
+
+    if demo == (data is not None):
+        fail(t("ange antingen --demo eller --data KATALOG", "give either --demo or --data DIR"))
+    if outcome not in EFFECT_OUTCOMES:
+        fail(t(f"--outcome ska vara ett av {', '.join(EFFECT_OUTCOMES)}, inte {outcome!r}", f"--outcome must be one of {', '.join(EFFECT_OUTCOMES)}, not {outcome!r}"))
+    with user_errors():
+        from likvard.data.skolverket import read_skolverket
+
+        if data is not None:
+            from likvard.data.register import read_dir
+
+            index = read_dir(data).index
+            catalogue = read_interventions(data / "interventions.toml")
+            sources = sorted((data / "skolverket").iterdir()) if (data / "skolverket").is_dir() else []
+        else:
+            import polars as pl
+
+            from likvard.data.demo import PLANNED_DIR, RESULTS_CSV
+            from likvard.workflows import demo_inputs
+            from likvard.workflows.interventions import with_synthetic_history
+
+            demo_notice(1)
+            inputs = demo_inputs()
+            index = inputs.index
+            own = inputs.schools.filter(pl.col("operator") == "municipal").select("school_unit_code", "name").rows()
+            catalogue = with_synthetic_history(read_interventions(DEMO_CATALOGUE), own)
+            sources = [PLANNED_DIR, RESULTS_CSV]
+        if intervention not in {i.key for i in catalogue.interventions}:
+            fail(t(f"insatsen {intervention!r} finns inte i katalogen (nycklar: {', '.join(sorted(i.key for i in catalogue.interventions))})",
+                   f"no intervention {intervention!r} in the catalogue (keys: {', '.join(sorted(i.key for i in catalogue.interventions))})"))
+        statistics = read_skolverket(sources).statistics
+        try:
+            found = intervention_effect(catalogue, intervention, effect_panel(statistics, index, outcome))
+        except StatsInputError as err:
+            fail(str(err))
+        result = found["result"]
+        doc = {"intervention": intervention, "outcome": outcome, **found["doc"]}
+        if json_out:
+            write_json(json_out, doc)
+    interval = (t(f"{result.level:.0%} intervall {result.lower:+.1f} till {result.upper:+.1f}", f"{result.level:.0%} interval {result.lower:+.1f} to {result.upper:+.1f}")
+                if doc.get("lower") is not None else t("inget intervall", "no interval"))
+    typer.echo(t(f"Effekt på {outcome}: {result.estimate:+.1f} ({interval}); {result.treated_schools} deltagande och {result.comparison_schools} jämförelseskolor.",
+                 f"Effect on {outcome}: {result.estimate:+.1f} ({interval}); {result.treated_schools} participating and {result.comparison_schools} comparison schools."))
+    for caveat in doc["caveats"]:
+        typer.echo(f"  {t('Obs', 'Note')}: {caveat}")
+    if json_out:
+        typer.echo(f"{t('Skrev', 'Wrote')} {json_out}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("effect", help=t("En insats effekt på ett resultat (skillnad-i-skillnader), med förbehåll.", "An intervention's effect on an outcome (difference-in-differences), with caveats."))(effect_cmd)
     app.add_typer(group, name="interventions", help=t("Insatskatalogen och stödet till skolorna.", "The intervention catalogue and the support schools got."))

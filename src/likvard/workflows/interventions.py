@@ -59,3 +59,57 @@ def with_synthetic_history(catalogue: Catalogue, schools: list[tuple[str, str]],
             status = "planned" if start == 2025 else ("ongoing" if end == 2025 else "finished")
             extra.append(Assignment(str(key), code, name, start, end, status, "syntetisk (demo)", None, True))
     return replace(catalogue, assignments=catalogue.assignments + tuple(extra))
+
+
+#: Outcomes an effect can be estimated on: Skolverket's published school figures.
+EFFECT_OUTCOMES = {"merit_value": "merit_value", "eligible": "share_eligible_vocational", "all_subjects": "share_all_subjects"}
+
+
+def effect_panel(statistics: Any, index: Any, outcome: str) -> Any:
+    """A school × year panel for ``estimate_effect``: Skolverket's figure of ``outcome`` per
+    school and school year, dated by its spring (2023/24 → 2024, when the grades are set), and
+    the school's socioeconomic index (its mean over the years the index table holds, for
+    matching)."""
+    import polars as pl
+
+    name = EFFECT_OUTCOMES[outcome]
+    values = statistics.filter(pl.col("indicator") == name).select(
+        "school_unit_code", (pl.col("period").str.slice(0, 4).cast(pl.Int64) + 1).alias("year"), pl.col("value").alias("outcome")
+    )
+    mean_index = index.group_by("school_unit_code").agg(pl.col("index").mean())
+    # unweighted: Skolverket publishes the pupil count for the latest year only, and a weight
+    # present in one year and missing in the others would tilt the contrast
+    return values.with_columns(pl.lit(None, dtype=pl.Int64).alias("pupils")).join(mean_index, on="school_unit_code", how="left").sort("school_unit_code", "year")
+
+
+def treated_schools(catalogue: Catalogue, key: str) -> dict[str, int]:
+    """The schools that took part in an intervention and the first year they did."""
+    out: dict[str, int] = {}
+    for a in catalogue.assignments:
+        if a.intervention == key and a.status in ("ongoing", "finished"):
+            out[a.school_unit_code] = min(out.get(a.school_unit_code, a.start), a.start)
+    return out
+
+
+def intervention_effect(catalogue: Catalogue, key: str, panel: Any) -> dict[str, Any]:
+    """``estimate_effect`` for an intervention, leaving out (and naming) the schools whose
+    results start no earlier than their participation: without a year before, their change
+    cannot be measured. Says so when any participation is synthetic (the demo)."""
+    import polars as pl
+
+    from likvard.engine.stats import estimate_effect
+
+    treated = treated_schools(catalogue, key)
+    first = dict(panel.filter(pl.col("outcome").is_not_null()).group_by("school_unit_code").agg(pl.col("year").min()).iter_rows())
+    kept = {c: y for c, y in treated.items() if c in first and first[c] < y}
+    left_out = sorted(set(treated) - set(kept))
+    synthetic = any(a.synthetic for a in catalogue.assignments if a.intervention == key and a.school_unit_code in kept)
+    notes = []
+    if left_out:
+        notes.append(f"{len(left_out)} skolor utelämnades: deras resultat börjar inte före deltagandet ({', '.join(left_out[:10])}{' …' if len(left_out) > 10 else ''}).")
+    if synthetic:
+        notes.append("Deltagandet är syntetiskt (demo): skattningen visar bara metoden, inte någon verklig insats effekt.")
+    result = estimate_effect(panel, kept)
+    doc = result.to_dict()
+    doc["caveats"] = list(doc.get("caveats", [])) + notes
+    return {"result": result, "doc": doc, "left_out": left_out, "synthetic": synthetic}

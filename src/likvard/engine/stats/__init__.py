@@ -4,6 +4,7 @@ Framework-free and I/O-free: functions take Polars frames or NumPy arrays and re
 results with a ``summary()``. See docs/methods/index.md and docs/methods/value-added.md.
 """
 
+from likvard.engine.stats.effects import EffectEstimate, estimate_effect
 from likvard.engine.stats.errors import StatsInputError
 from likvard.engine.stats.expected import ExpectedResults, expected_results, flag_schools
 from likvard.engine.stats.index import (
@@ -22,6 +23,7 @@ from likvard.engine.stats.mixed import RandomInterceptFit, fit_arrays, fit_rando
 
 __all__ = [
     "INDEX_MODEL_VERSION",
+    "EffectEstimate",
     "ExpectedResults",
     "IndexEncoding",
     "IndexModel",
@@ -31,6 +33,7 @@ __all__ = [
     "StatsInputError",
     "apply_index_model",
     "compute_index",
+    "estimate_effect",
     "expected_results",
     "fit_arrays",
     "fit_index_model",
