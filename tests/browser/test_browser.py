@@ -257,6 +257,10 @@ def test_the_main_pages_pass_axe_wcag_21_aa(server, browser):
     check("targets", "/mal/malvarden/?school=37416253")
     check("ambition", "/mal/ambition/")
     check("report", "/mal/rapport/?period=T2")
+    check("interventions", "/insatser/")
+    check("support report", "/insatser/stod/")
+    check("dialogues", "/dialoger/")
+    check("dialogue", "/dialoger/37416253/")
     check("not found", "/skolor/00000000/")
     page.goto(server + "/skolor/37416253/")
     page.get_by_label("Språk").select_option("en")
@@ -329,3 +333,29 @@ def test_the_analyst_writes_the_t2_report_and_downloads_it_as_pdf(server, browse
     assert image.stat().st_size > 10_000
     ARTIFACTS.mkdir(exist_ok=True)
     image.replace(ARTIFACTS / "report-t2-page1.png")
+
+
+def test_the_principal_drafts_a_dialogue_the_area_chief_locks_it_and_the_area_summary_shows_the_request(server, browser):
+    principal = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(principal, server, "rektor")
+    principal.goto(server + "/dialoger/37416253/?year=2024")
+    principal.get_by_label("Framgångsfaktorer").fill("Tydlig struktur och gemensam planering.")
+    principal.get_by_label("Läsa och skriva").check()
+    principal.get_by_label("Kommunal samverkan för bästa skola (KSBS)", exact=False).first.check()
+    principal.get_by_role("button", name="Spara", exact=True).click()
+    principal.wait_for_load_state("networkidle")
+    assert principal.get_by_role("status").inner_text().startswith("Resultatdialogen är sparad")
+    chief = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(chief, server, "grundskolechef")
+    chief.goto(server + "/dialoger/37416253/?year=2024")
+    assert chief.locator("#success_factors").inner_text() == "Tydlig struktur och gemensam planering."  # the principal's part, read-only here
+    chief.get_by_label("Överenskomna åtgärder").fill("Läsfrämjande arbete i åk 4–6.")
+    chief.get_by_role("button", name="Spara som kompletterad").click()
+    chief.wait_for_load_state("networkidle")
+    chief.get_by_role("button", name="Lås dialogen").click()
+    chief.wait_for_load_state("networkidle")
+    assert "Låst" in chief.locator("main").inner_text() and chief.get_by_role("button", name="Skapa ny version").is_visible()
+    chief.goto(server + "/dialoger/?year=2024")
+    support = chief.locator("table", has=chief.locator("caption", has_text="Önskat stöd")).first
+    assert "Rinkebyskolan" in support.inner_text()
+    chief.screenshot(path=str(ARTIFACTS / "dialogues-area.png"), full_page=False)

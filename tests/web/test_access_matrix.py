@@ -79,6 +79,8 @@ RULES = {
     "interventions:report": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),  # the schools a user may see
     "interventions:report_pdf": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
     "interventions:report_docx": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
+    "dialogues:overview": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
+    "dialogues:dialogue": ("school", school_scoped),
     "goals:ambition": ("plain", lambda r, _: 302 if r is None else (200 if r in (*ALL, "area_chief") else 403)),
     "api:goals": ("plain", lambda r, _: 401 if r is None else 200),
     "api:indicator_outcomes": ("indicator", lambda r, _: 401 if r is None else 200),
@@ -95,7 +97,7 @@ def test_every_route_has_an_access_rule():
 def _url(name, kind, code, run_id):
     if kind == "school":
         kwargs = {"code": code}
-        if name != "schools:detail":
+        if name not in ("schools:detail", "dialogues:dialogue"):
             kwargs["year"] = 2024
         return reverse(name, kwargs=kwargs)
     if kind == "api_school":

@@ -27,7 +27,7 @@ def _url(name, run, comparison, scenario):
     from test_access_matrix import _url as url_of
 
     kind = {"allocation:reconciliation": "run", "allocation:xlsx": "run", "api:reconciliation": "run", "allocation:scenario": "scenario", "allocation:comparison": "comparison"}.get(name)
-    if name in ("schools:detail", "allocation:statement", "allocation:statement_pdf"):
+    if name in ("schools:detail", "allocation:statement", "allocation:statement_pdf", "dialogues:dialogue"):
         kind = "school"
     if name in ("api:school", "api:statement", "api:statistics", "api:school_targets"):
         kind = "api_school"

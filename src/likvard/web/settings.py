@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "likvard.web.allocation",
     "likvard.web.goals",
     "likvard.web.interventions",
+    "likvard.web.dialogues",
     "likvard.web.api",
 ]
 #: Uploads are held in memory only (never a temporary file: a register may carry personal

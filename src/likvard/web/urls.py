@@ -14,6 +14,7 @@ urlpatterns = [
     path("resultat/", include("likvard.web.results.urls")),
     path("mal/", include("likvard.web.goals.urls")),
     path("insatser/", include("likvard.web.interventions.urls")),
+    path("dialoger/", include("likvard.web.dialogues.urls")),
     path("logg/", include("likvard.web.audit.urls")),
     path("api/v1/", api.urls),
 ]
