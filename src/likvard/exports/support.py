@@ -24,7 +24,7 @@ def support_html(doc: dict[str, Any]) -> str:
         'body { font-family: "Liberation Sans", "DejaVu Sans", sans-serif; font-size: 9.5pt; } h1 { font-size: 16pt; color: #003b6f; } '
         "h2 { font-size: 12pt; color: #003b6f; margin-top: 6mm; break-after: avoid; } table { width: 100%; border-collapse: collapse; } "
         "th { text-align: left; border-bottom: 1px solid #003b6f; padding: 1.2mm; font-size: 8.5pt; } td { border-bottom: 0.5px solid #ccc; padding: 1.2mm; vertical-align: top; } "
-        "tr { break-inside: avoid; } .note { font-size: 8pt; color: #444; }"
+        "tr { break-inside: avoid; } .note { font-size: 8pt; color: #444; } td.period { white-space: nowrap; }"
     )
     parts = [f'<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>{e(title(doc))}</title><style>{css}</style></head><body><h1>{e(title(doc))}</h1>']
     parts.append('<p class="note">Insatser från den centrala förvaltningen per skola: vad, från vem, när och med vilken status. Syntetiska poster (demo) är markerade.</p>')
@@ -37,7 +37,7 @@ def support_html(doc: dict[str, Any]) -> str:
         for i in s["interventions"]:
             mark = " (syntetisk)" if i["synthetic"] else ""
             note = f'<br><span class="note">{e(i["note"])}</span>' if i["note"] and not i["synthetic"] else ""
-            parts.append(f"<tr><td>{e(i['name'])}{mark}{note}</td><td>{e(i['provider'] or '–')}</td><td>{e(_period(i))}</td><td>{e(STATUS.get(i['status'], i['status']))}</td></tr>")
+            parts.append(f"<tr><td>{e(i['name'])}{mark}{note}</td><td>{e(i['provider'] or '–')}</td><td class="period">{e(_period(i))}</td><td>{e(STATUS.get(i['status'], i['status']))}</td></tr>")
         parts.append("</tbody></table>")
     parts.append("</body></html>")
     return "".join(parts)
