@@ -37,7 +37,7 @@ def support_html(doc: dict[str, Any]) -> str:
         for i in s["interventions"]:
             mark = " (syntetisk)" if i["synthetic"] else ""
             note = f'<br><span class="note">{e(i["note"])}</span>' if i["note"] and not i["synthetic"] else ""
-            parts.append(f"<tr><td>{e(i['name'])}{mark}{note}</td><td>{e(i['provider'] or '–')}</td><td class="period">{e(_period(i))}</td><td>{e(STATUS.get(i['status'], i['status']))}</td></tr>")
+            parts.append(f"<tr><td>{e(i['name'])}{mark}{note}</td><td>{e(i['provider'] or '–')}</td><td class=\"period\">{e(_period(i))}</td><td>{e(STATUS.get(i['status'], i['status']))}</td></tr>")
         parts.append("</tbody></table>")
     parts.append("</body></html>")
     return "".join(parts)
