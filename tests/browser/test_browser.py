@@ -359,3 +359,24 @@ def test_the_principal_drafts_a_dialogue_the_area_chief_locks_it_and_the_area_su
     support = chief.locator("table", has=chief.locator("caption", has_text="Önskat stöd")).first
     assert "Rinkebyskolan" in support.inner_text()
     chief.screenshot(path=str(ARTIFACTS / "dialogues-area.png"), full_page=False)
+
+
+def test_the_support_report_for_seed_004s_five_schools_downloads_as_pdf(server, browser, tmp_path):
+    """Seed 004's question at a click: the five schools' central support 2021–2025 on a page
+    and as the PDF a politician gets, rendered to an image (pdftoppm)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(page, server, "analytiker")
+    page.goto(server + "/insatser/stod/?from=2021&to=2025")
+    headings = page.get_by_role("heading", level=2).all_inner_texts()
+    assert [h.split(" (")[0] for h in headings] == ["Hagsätraskolan", "Hässelbygårdsskolan", "Rinkebyskolan", "Lillholmsskolan", "Grimstaskolan"]
+    page.screenshot(path=str(ARTIFACTS / "support-report.png"), full_page=False)
+    with page.expect_download(timeout=300_000) as download:
+        page.get_by_role("link", name="Ladda ned som PDF").click(timeout=300_000)
+    pdf = tmp_path / "stod.pdf"
+    download.value.save_as(pdf)
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Centralt stöd till skolorna 2021–2025" in words and "Kommunal samverkan för bästa skola (KSBS)" in words and "Grimstaskolan" in words
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    image = next(tmp_path.glob("page*.png"))
+    assert image.stat().st_size > 10_000
+    image.replace(ARTIFACTS / "support-report-page1.png")
