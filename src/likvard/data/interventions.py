@@ -10,12 +10,12 @@ items seed 004 names. Problems name the file, the line of the item's ``[[…]]``
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .plan import header_lines
 from .problems import Problem
 from .register import InputError
 from .tables import Upload, source_name
@@ -67,11 +67,6 @@ class Catalogue:
     file: str = "interventions.toml"
 
 
-def _headers(text: str, table: str) -> list[int]:
-    pattern = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]\s*(#.*)?$")
-    return [i for i, line in enumerate(text.splitlines(), start=1) if pattern.match(line)]
-
-
 def _text(item: dict[str, Any], key: str, where: tuple[str, int | None, str], problems: list[Problem], *, required: bool = False) -> str:
     value = item.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
@@ -98,7 +93,7 @@ def read_interventions(source: Path | str | Upload) -> Catalogue:
     if not isinstance(head, dict):
         head = {}
     interventions: list[Intervention] = []
-    for i, (row, item) in enumerate(zip(_headers(text, "intervention"), doc.get("intervention", []), strict=False), start=1):
+    for i, (row, item) in enumerate(zip(header_lines(text, "intervention"), doc.get("intervention", []), strict=False), start=1):
         where = (name, row, f"insats nr {i}")
         cost = item.get("cost_kr")
         if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int) or cost < 0):
@@ -117,7 +112,7 @@ def read_interventions(source: Path | str | Upload) -> Catalogue:
     for k in {k for k in keys if keys.count(k) > 1}:
         problems.append(Problem(name, None, "key", f"insatsen {k!r} finns mer än en gång"))
     assignments: list[Assignment] = []
-    for i, (row, item) in enumerate(zip(_headers(text, "assignment"), doc.get("assignment", []), strict=False), start=1):
+    for i, (row, item) in enumerate(zip(header_lines(text, "assignment"), doc.get("assignment", []), strict=False), start=1):
         where = (name, row, f"tilldelning nr {i}")
         key = _text(item, "intervention", where, problems, required=True)
         if key and key not in keys:

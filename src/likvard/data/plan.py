@@ -124,7 +124,7 @@ class Plan:
         return {level: sum(g.level == level for g in self.goals) for level in LEVELS} | {"indicators": len(self.indicators), "activities": len(self.activities)}
 
 
-def _header_lines(text: str, table: str) -> list[int]:
+def header_lines(text: str, table: str) -> list[int]:
     """The 1-based lines of every ``[[table]]`` header, in order (tomllib gives no lines)."""
     pattern = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]\s*(#.*)?$")
     return [i for i, line in enumerate(text.splitlines(), start=1) if pattern.match(line)]
@@ -234,7 +234,7 @@ def read_plan(source: Path | str | Upload) -> Plan:
             results = []
         goals.append(Goal(code, level, c.text("text"), parent, c.flag("numbered", True), tuple(" ".join(r.split()) for r in results), c.integer("line")))  # type: ignore[arg-type]
     keys = {g.key for g in goals}
-    rows = dict(zip(range(len(goals)), _header_lines(text, "goal"), strict=False))
+    rows = dict(zip(range(len(goals)), header_lines(text, "goal"), strict=False))
     for i, g in enumerate(goals):
         if sum(1 for h in goals if h.key == g.key) > 1:
             problems.append(Problem(name, rows.get(i), "code", f"målet {g.code} ({g.level}) finns mer än en gång"))
@@ -265,7 +265,7 @@ def read_plan(source: Path | str | Upload) -> Plan:
             )
         )
     seen: set[str] = set()
-    irows = _header_lines(text, "indicator")
+    irows = header_lines(text, "indicator")
     for i, ind in enumerate(indicators):
         if ind.key in seen:
             problems.append(Problem(name, irows[i] if i < len(irows) else None, "key", f"indikatorn {ind.key!r} finns mer än en gång"))
@@ -291,5 +291,5 @@ def _items(doc: Mapping[str, Any], table: str, text: str, name: str, problems: l
     if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
         problems.append(Problem(name, None, table, f"skriv varje post som [[{table}]]"))
         return []
-    lines = _header_lines(text, table)
+    lines = header_lines(text, table)
     return [(lines[i] if i < len(lines) else None, item) for i, item in enumerate(items)]

@@ -15,6 +15,8 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
+from likvard.workflows.goals import walk_goals
+
 from .charts import indicator_spec, render
 
 PERIOD_TITLES = {"T1": "Tertialrapport 1", "T2": "Tertialrapport 2", "year": "Verksamhetsberättelse"}
@@ -50,12 +52,6 @@ def summary_text(doc: dict[str, Any]) -> str:
 
 def title(doc: dict[str, Any]) -> str:
     return f"{PERIOD_TITLES[doc['period']]} {doc['year']}"
-
-
-def _walk(goals: list[dict[str, Any]], depth: int = 0) -> Any:
-    for g in goals:
-        yield g, depth
-        yield from _walk(g["children"], depth + 1)
 
 
 def _chart_svg(i: dict[str, Any]) -> str:
@@ -98,7 +94,7 @@ def report_html(doc: dict[str, Any], *, charts: bool = True) -> str:
     parts.append("<p>" + e(summary_text(doc)) + "</p>")
     parts.append(f'<p class="note">{e(RULE)}</p>')
     parts.append(f'<h2>Sammanfattning</h2><div class="analysis">{_paragraphs(doc["introduction"])}</div>')
-    for g, depth in _walk(doc["goals"]):
+    for g, depth in walk_goals(doc["goals"]):
         h = ("h2", "h3", "h4")[min(depth, 2)]
         code = f" {g['code']}" if g["numbered"] or g["level"] != "committee" else ""
         parts.append(f"<{h}>{e(LEVEL_LABELS[g['level']])}{e(code)}: {e(g['text'])}</{h}>")
@@ -173,7 +169,7 @@ def _docx(doc_json: str, charts: bool) -> bytes:
     d.add_paragraph(RULE).runs[0].font.size = Pt(8)
     d.add_heading("Sammanfattning", level=1)
     d.add_paragraph(doc["introduction"] or "[Skriv sammanfattningen här.]")
-    for g, depth in _walk(doc["goals"]):
+    for g, depth in walk_goals(doc["goals"]):
         code = f" {g['code']}" if g["numbered"] or g["level"] != "committee" else ""
         d.add_heading(f"{LEVEL_LABELS[g['level']]}{code}: {g['text']}", level=min(depth + 1, 3))
         if g["expected_results"]:

@@ -32,7 +32,7 @@ from likvard.engine.indicators import (
     trend,
 )
 
-__all__ = ["GoalData", "all_outcomes", "ambition", "grade9_pupils", "indicator_series", "plan_dict", "report_period", "school_outcomes", "school_year"]
+__all__ = ["GoalData", "all_outcomes", "ambition", "grade9_pupils", "indicator_series", "plan_dict", "report_period", "school_outcomes", "school_year", "walk_goals"]
 
 #: Register columns that give an indicator's split by gender, by the plan's ``statistic``.
 REGISTER_OUTCOMES = {"merit_value": (pl.col("merit_value"), 1.0), "share_eligible_vocational": (pl.col("eligible_vocational").cast(pl.Float64), 100.0)}
@@ -371,15 +371,16 @@ def report(data: GoalData, period: str, *, activity_status: dict[int, tuple[str,
     }
 
 
+def walk_goals(goals: list[dict[str, Any]], depth: int = 0) -> list[tuple[dict[str, Any], int]]:
+    """A report's goal nodes top down (direction, its area goals, their committee goals), each
+    with its depth: the one order the page, the PDF and the Word document follow."""
+    out: list[tuple[dict[str, Any], int]] = []
+    for g in goals:
+        out.append((g, depth))
+        out.extend(walk_goals(g["children"], depth + 1))
+    return out
+
+
 def report_indicators(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Every indicator item of a report, in the plan's order of goals."""
-    out: list[dict[str, Any]] = []
-
-    def walk(n: dict[str, Any]) -> None:
-        out.extend(n["indicators"])
-        for c in n["children"]:
-            walk(c)
-
-    for g in doc["goals"]:
-        walk(g)
-    return out
+    return [i for g, _ in walk_goals(doc["goals"]) for i in g["indicators"]]

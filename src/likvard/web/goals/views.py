@@ -27,6 +27,7 @@ from likvard.workflows.goals import (
     indicator_series,
     report_period,
     school_year,
+    walk_goals,
 )
 
 from .actions import set_target
@@ -392,13 +393,14 @@ def report_view(request: HttpRequest) -> HttpResponse:
         if not may_edit:
             deny(request, "edit a report")
         doc = _report_doc(plan, period)
-        keys = [""] + [g["key"] for g in _walk_goals(doc["goals"])]
+        nodes = {g["key"]: g for g, _ in walk_goals(doc["goals"])}
+        keys = ["", *nodes]
         saved = 0
         for key in keys:
             field = f"text_{key}"
             if field in request.POST:
                 text = request.POST[field].strip()[:20_000]
-                current = doc["introduction"] if key == "" else next(g["text_analysis"] for g in _walk_goals(doc["goals"]) if g["key"] == key)
+                current = doc["introduction"] if key == "" else nodes[key]["text_analysis"]
                 if text != current:
                     save_text(request.user, plan, period, key, text)
                     saved += 1
@@ -413,7 +415,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
         return redirect(f"{request.path}?year={plan.year}&period={period}")
     doc = _report_doc(plan, period)
     rows = []
-    for g, depth in _walk_goals_depth(doc["goals"]):
+    for g, depth in walk_goals(doc["goals"]):
         rows.append({
             "g": g, "depth": depth, "heading": min(depth + 2, 4), "label": LEVEL_LABELS[g["level"]],
             "code": g["code"] if g["numbered"] or g["level"] != "committee" else "",
@@ -427,18 +429,6 @@ def report_view(request: HttpRequest) -> HttpResponse:
         "summary": " · ".join(f"{STATUS_LABELS[k]} {n}" for k, n in doc["summary"].items() if n), "rule": gettext("Uppfyllt: utfallet når årsmålet. Delvis uppfyllt: högst 5 % av målvärdet från det. Ej uppfyllt: längre ifrån. Staden = viktat medelvärde av kommunens egna skolor (antal elever), om inte en inläst fil anger stadens värde."),
         "may_edit": may_edit, "statuses": list(ACTIVITY_LABELS.items()),
     })
-
-
-def _walk_goals(goals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [g for g, _ in _walk_goals_depth(goals)]
-
-
-def _walk_goals_depth(goals: list[dict[str, Any]], depth: int = 0) -> list[tuple[dict[str, Any], int]]:
-    out: list[tuple[dict[str, Any], int]] = []
-    for g in goals:
-        out.append((g, depth))
-        out.extend(_walk_goals_depth(g["children"], depth + 1))
-    return out
 
 
 @login_required

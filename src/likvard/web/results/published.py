@@ -8,6 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from likvard.workflows.goals import school_year
+
 from .models import PublishedStatistic
 
 #: What each marker means (Skolverket's conventions), shown beside the table.
@@ -31,9 +33,9 @@ INDICATORS = {
 }
 
 
-def period_of(year: int) -> str:
-    """The school year whose spring results a register year holds (2024 → "2024/25")."""
-    return f"{year}/{(year + 1) % 100:02d}"
+#: The school year whose spring results a register year holds (2024 → "2024/25"); the goal
+#: follow-up dates outcomes by the same rule.
+period_of = school_year
 
 
 def published_table(stats: Iterable[PublishedStatistic]) -> dict[str, Any]:
