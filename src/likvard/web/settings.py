@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "likvard.web.goals",
     "likvard.web.interventions",
     "likvard.web.dialogues",
+    "likvard.web.support",
     "likvard.web.api",
 ]
 #: Uploads are held in memory only (never a temporary file: a register may carry personal

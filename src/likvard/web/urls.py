@@ -15,6 +15,7 @@ urlpatterns = [
     path("mal/", include("likvard.web.goals.urls")),
     path("insatser/", include("likvard.web.interventions.urls")),
     path("dialoger/", include("likvard.web.dialogues.urls")),
+    path("ansokningar/", include("likvard.web.support.urls")),
     path("logg/", include("likvard.web.audit.urls")),
     path("api/v1/", api.urls),
 ]

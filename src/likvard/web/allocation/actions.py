@@ -21,6 +21,7 @@ from likvard.web.imports import snapshots
 from likvard.web.imports.models import Snapshot
 from likvard.web.results.actions import index_fit_for, save_index_fit
 from likvard.web.schools.models import School
+from likvard.web.support.actions import with_support
 from likvard.workflows import (
     IndexMode,
     IndexUsed,
@@ -43,6 +44,12 @@ def _index_inputs(year: int, chosen: list[Snapshot], municipality: str) -> tuple
         raise WorkflowError(f"det finns inget importerat elevregister för {year}; importera ett först", file="elevregistret")
     stored = index_fit_for(year, pupils, municipality)
     return pupils, IndexModel.from_dict(stored.model) if stored else None, stored
+
+
+def _inputs(chosen: list[Snapshot], year: int) -> tuple[Any, list[dict[str, Any]]]:
+    """The run's inputs: the snapshots, and the year's granted support applications as
+    decisions (the ones whose pupil the register lacks are returned, to be shown)."""
+    return with_support(snapshots.inputs(chosen, snapshots.describe(chosen)), year)
 
 
 def _store(actor: Any, kind: str, year: int, result: AllocationResult, index: IndexUsed, chosen: list[Snapshot], pupils: list[Snapshot], stored_fit: Any, scenario: Scenario | None, extra: dict[str, Any], diffs: dict[str, Any] | None = None) -> AllocationRun:
@@ -98,9 +105,9 @@ def run_year(actor: Any, year: int, *, model_dir: str | None = None, index: Inde
     model = load_model(model_dir or settings.MODEL_DIR)
     chosen = snapshots.for_year(year)
     pupils, index_model, stored_fit = _index_inputs(year, chosen, model.municipality)
-    inputs = snapshots.inputs(chosen, snapshots.describe(chosen))
+    inputs, left_out = _inputs(chosen, year)
     allocation = allocate(model, inputs, year, index=index, index_model=index_model, index_file="indexet", register_file="elevregistret")
-    run = _store(actor, "run", year, allocation.result, allocation.index, chosen, pupils, stored_fit, None, {"data_source": allocation.result.source})
+    run = _store(actor, "run", year, allocation.result, allocation.index, chosen, pupils, stored_fit, None, {"data_source": allocation.result.source, "support_left_out": left_out})
     record(actor, "run_allocation", f"körning {run.pk} ({model.id}, {year})", after={"run": run.pk, "reconciled": run.reconciled, "total_ore": run.total_ore, "index": allocation.index.source})
     return run
 
@@ -205,12 +212,13 @@ def run_scenario(actor: Any, scenario: Scenario) -> AllocationRun:
     year = scenario.year
     chosen = snapshots.for_year(year)
     pupils, index_model, stored_fit = _index_inputs(year, chosen, base.municipality)
-    inputs = snapshots.inputs(chosen, snapshots.describe(chosen))
+    inputs, left_out = _inputs(chosen, year)
     comparison, index = compare_models(base, after, inputs, year, index_model=index_model, index_file="indexet", register_file="elevregistret")
     data = comparison.to_dict()
     diffs = {s["school_unit_code"]: s for s in data["schools"]}
     extra = {k: data[k] for k in ("baseline", "components_diff", "winners", "losers")}
     extra["data_source"] = comparison.after.source
+    extra["support_left_out"] = left_out
     extra["changes"] = scenario_changes(base, scenario.overrides)
     run = _store(actor, "comparison", year, comparison.after, index, chosen, pupils, stored_fit, scenario, extra, diffs)
     record(actor, "run_scenario", f"scenario «{scenario.name}»", after={"run": run.pk, "overrides": scenario.overrides})
@@ -224,5 +232,5 @@ def run_sweep(year: int, varied: list[Any]) -> Any:
     base = load_model(settings.MODEL_DIR)
     chosen = snapshots.for_year(year)
     _pupils, index_model, _stored = _index_inputs(year, chosen, base.municipality)
-    inputs = snapshots.inputs(chosen, snapshots.describe(chosen))
+    inputs, _left_out = _inputs(chosen, year)
     return sweep_model(base, inputs, varied, year, index_model=index_model, index_file="indexet", register_file="elevregistret")

@@ -158,6 +158,11 @@ def reconciliation(request: HttpRequest, run_id: int) -> HttpResponse:
     kinds = {"pupils": gettext("Elever"), "decision": gettext("Beslut"), "rsu_place": gettext("RSU-plats"), "grant": gettext("Fast bidrag")}
     # what no component paid, in aggregate: the pupil a decision concerns is not named here
     unallocated = [dict(u, kind_label=kinds.get(u["kind"], u["kind"]), shown=u["record"] if u["kind"] in ("grant", "pupils") else "") for u in run.summary.get("unallocated", [])]
+    # granted support applications the run could not pay (the pupil is not in the year's register)
+    unallocated += [
+        {"kind_label": gettext("Beviljad ansökan"), "shown": gettext("ansökan %(id)s") % {"id": a["application"]}, "school_unit_code": a["school_unit_code"], "count": 1, "reason": a["reason"]}
+        for a in run.summary.get("support_left_out", [])
+    ]
     context = {"run": run, "pots": pots, "total": display.money(run.total_ore), "budget_gap": display.money(gap), "snapshots": run.snapshots.all().order_by("kind", "year"), "unallocated": unallocated}
     return render(request, "allocation/reconciliation.html", context)
 

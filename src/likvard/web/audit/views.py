@@ -37,6 +37,9 @@ ACTIONS = {
     "login_failed": gettext_lazy("Misslyckad inloggning"),
     "locked_out": gettext_lazy("Inloggningen spärrades"),
     "access_denied": gettext_lazy("Nekades åtkomst"),
+    "apply_support": gettext_lazy("Ansökte om tilläggsbelopp eller verksamhetsstöd"),
+    "grant_support": gettext_lazy("Beviljade tilläggsbelopp eller verksamhetsstöd"),
+    "refuse_support": gettext_lazy("Avslog ansökan om tilläggsbelopp eller verksamhetsstöd"),
 }
 KEYS = {
     "run": gettext_lazy("körning"),
@@ -65,6 +68,12 @@ KEYS = {
     "total_ore": gettext_lazy("summa (öre)"),
     "role": gettext_lazy("roll"),
     "school": gettext_lazy("skola"),
+    "amount_ore": gettext_lazy("belopp (öre)"),
+    "start": gettext_lazy("från och med"),
+    "end": gettext_lazy("till och med"),
+    "extensive": gettext_lazy("omfattande stöd"),
+    "renewal_of": gettext_lazy("förnyelse av"),
+    "state": gettext_lazy("status"),
 }
 
 
