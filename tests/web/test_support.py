@@ -130,3 +130,14 @@ def test_a_personal_identity_number_is_never_stored_nor_repeated(login, db, numb
     assert in_text.status_code == 400 and "innehåller ett personnummer" in in_text.content.decode()
     assert not Application.objects.exists()
     assert not any(number in str(e.after) for e in AuditEntry.objects.all())
+
+
+def test_the_api_lists_the_applications_a_user_may_see(login, db, schools):
+    from likvard.web.schools.models import School
+
+    own = Application.objects.create(school=School.objects.get(school_unit_code=RINKEBYSKOLAN), pupil_id="demo-1", need="x", amount_asked_ore=100, start="2024-01-01", end="2024-06-30")
+    Application.objects.create(school=School.objects.get(school_unit_code=schools["other"]), pupil_id="demo-2", need="y", amount_asked_ore=200, start="2024-01-01", end="2024-06-30")
+    mine = login("principal").get("/api/v1/support/applications").json()["applications"]
+    assert [(a["id"], a["school_unit_code"], a["amount_asked_ore"], a["state"]) for a in mine] == [(own.pk, RINKEBYSKOLAN, 100, "submitted")]
+    assert len(login("controller").get("/api/v1/support/applications", {"state": "submitted"}).json()["applications"]) == 2
+    assert login("committee").get("/api/v1/support/applications").status_code == 403

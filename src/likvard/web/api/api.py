@@ -10,6 +10,7 @@ from likvard.web.allocation.api import router as allocation
 from likvard.web.goals.api import router as goals
 from likvard.web.results.api import router as results
 from likvard.web.schools.api import router as schools
+from likvard.web.support.api import router as support
 
 from .auth import TokenAuth, http_error, signed_in
 from .docs import ServerRenderedDocs
@@ -21,3 +22,4 @@ api.add_router("/", schools)
 api.add_router("/", allocation)
 api.add_router("/", results)
 api.add_router("/", goals)
+api.add_router("/", support)
