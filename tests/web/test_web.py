@@ -248,13 +248,19 @@ def test_the_reconciliation_says_nothing_is_unpaid_and_lists_what_is(login, db):
     page = login("controller").get(reverse("allocation:reconciliation", kwargs={"run_id": run.pk})).content.decode()
     assert "Allt i indata är betalt av någon komponent" in page and "Obetalt:" not in page
     run.summary = {**run.summary, "unallocated": [
-        {"kind": "grant", "record": "Hillelskolan", "school_unit_code": "", "count": 1, "reason": "skolregistret har ingen skola med det namnet", "component": "profile_grants"},
+        {"kind": "grant", "record": "Hillelskolan", "school_unit_code": "", "count": 1, "reason": "skolregistret har ingen skola med det namnet", "reason_en": "the school register has no school of that name", "component": "profile_grants"},
         {"kind": "decision", "record": "p-hemlig-pseudonym", "school_unit_code": RINKEBYSKOLAN, "count": 1, "reason": "eleven är inte folkbokförd i kommunen", "component": ""},
     ]}
     run.save(update_fields=["summary"])
     page = login("committee").get(reverse("allocation:reconciliation", kwargs={"run_id": run.pk})).content.decode()
     assert "Obetalt: poster i indata som ingen komponent betalade" in page and "Hillelskolan" in page and "skolregistret har ingen skola" in page
     assert "p-hemlig-pseudonym" not in page  # the pupil a decision concerns is not shown
+    from django.conf import settings
+
+    english = login("committee")
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = english.get(reverse("allocation:reconciliation", kwargs={"run_id": run.pk})).content.decode()
+    assert "the school register has no school of that name" in page and "skolregistret har ingen skola" not in page
 
 
 def test_a_declared_pupil_attribute_survives_the_import_and_pays_in_the_stored_run(db):

@@ -115,7 +115,7 @@ def print_summary(data: dict[str, Any]) -> None:
         typer.echo(t(f"OBETALT: {len(left)} poster i indata som ingen komponent betalade:", f"UNPAID: {len(left)} input records no component paid:"))
         for u in left[:20]:
             where = f" ({u['school_unit_code']})" if u["school_unit_code"] else ""
-            typer.echo(f"  {u['kind']} {u['record']}{where}: {u['reason']}")
+            typer.echo(f"  {u['kind']} {u['record']}{where}: {t(u['reason'], u.get('reason_en') or u['reason'])}")
         if len(left) > 20:
             typer.echo(t(f"  … och {len(left) - 20} till (se JSON-filens unallocated)", f"  … and {len(left) - 20} more (see the JSON's unallocated)"))
     else:

@@ -41,7 +41,11 @@ def test_every_unpaid_record_is_named_with_its_reason(model, register):
     grant = found[("grant", "Hillelskolan")]
     assert grant.component == "profile_grants" and "ingen skola med det namnet" in grant.reason and "1\u00a0800\u00a0000\u00a0kr" in grant.reason
     assert len(result.unallocated) == 3
-    assert result.to_dict()["unallocated"][0].keys() == {"kind", "record", "school_unit_code", "count", "reason", "component"}
+    assert result.to_dict()["unallocated"][0].keys() == {"kind", "record", "school_unit_code", "count", "reason", "reason_en", "component"}
+    # every reason in English too (the CLI and the web show the user's language)
+    assert found[("decision", gy_pupil)].reason_en.startswith("no component for individual decisions covers school form gy")
+    assert "'RSU-saknas' is not in the list of RSU groups" in found[("rsu_place", placed)].reason_en
+    assert "the school register has no school of that name" in grant.reason_en and "is not paid" in grant.reason_en
     paid = result.lines.filter(pl.col("component") == "profile_grants")
     assert paid.height == 4  # the other grants are paid as before
 
@@ -61,7 +65,7 @@ def test_pupils_in_a_grade_without_a_rate_are_listed(model, register):
     result = run(model, dataclasses.replace(register, pupils=pupils))
     left = [u for u in result.unallocated if u.kind == "pupils"]
     assert left and all(u.school_unit_code == gy_school and u.record == "gy åk 4" for u in left)
-    assert "årskurs 4" in left[0].reason
+    assert "årskurs 4" in left[0].reason and "grade 4" in left[0].reason_en
 
 
 def test_a_municipal_school_in_another_municipality_is_paid_as_another_municipalitys(model, register):
@@ -112,7 +116,7 @@ def test_a_register_without_an_optional_attribute_lists_whom_it_would_have_paid(
     pupils = register.pupils.with_columns(pl.when(pl.col("pupil_id").is_in(chosen) & (pl.col("year") == 2024)).then(pl.lit("gyan")).otherwise(pl.col("school_form")).alias("school_form"))
     without = run(model, dataclasses.replace(register, pupils=pupils))
     left = [u for u in without.unallocated if u.component == "gyan_needs_supplement"]
-    assert sum(u.count for u in left) == 6 and "saknar kolumnen attr_needs_group" in left[0].reason
+    assert sum(u.count for u in left) == 6 and "saknar kolumnen attr_needs_group" in left[0].reason and "lacks the column attr_needs_group" in left[0].reason_en
     with_groups = pupils.with_columns(pl.when(pl.col("school_form") == "gyan").then(pl.lit("3")).otherwise(None).alias("attr_needs_group"))
     paid = run(model, dataclasses.replace(register, pupils=with_groups))
     assert paid.unallocated == ()

@@ -49,6 +49,7 @@ def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
         Unallocated(
             "pupils", f"{r['school_form']} åk {r['grade']}", r["school_unit_code"], int(r["n"]),
             f"ingen komponent med belopp per elev omfattar skolformen {r['school_form']}, årskurs {r['grade']} hos huvudmannen {r['operator']}",
+            reason_en=f"no component with an amount per pupil covers school form {r['school_form']}, grade {r['grade']} under organiser type {r['operator']}",
         )
         for r in left.iter_rows(named=True)
     ]
@@ -73,9 +74,11 @@ def _unpaid_decisions(ctx: Context) -> list[Unallocated]:
     for r in left.iter_rows(named=True):
         if not r["resident"]:
             reason = "eleven är inte folkbokförd i kommunen: hemkommunen beslutar och betalar"
+            reason_en = "the pupil is not registered as resident in the municipality: the home municipality decides and pays"
         else:
             reason = f"ingen komponent för individuella beslut omfattar skolformen {r['school_form']} hos huvudmannen {r['operator']}"
-        out.append(Unallocated("decision", r["pupil_id"], r["school_unit_code"], 1, reason))
+            reason_en = f"no component for individual decisions covers school form {r['school_form']} under organiser type {r['operator']}"
+        out.append(Unallocated("decision", r["pupil_id"], r["school_unit_code"], 1, reason, reason_en=reason_en))
     return out
 
 
@@ -87,7 +90,7 @@ def _unplaced(ctx: Context) -> list[Unallocated]:
     known = ctx.rsu_groups.select(pl.col("group_id").alias("rsu_group"))
     left = ctx.placed.join(known, on="rsu_group", how="anti").sort(["school_unit_code", "pupil_id"])
     return [
-        Unallocated("rsu_place", r["pupil_id"], r["school_unit_code"], 1, f"RSU-gruppen {r['rsu_group']!r} finns inte i listan över RSU-grupper")
+        Unallocated("rsu_place", r["pupil_id"], r["school_unit_code"], 1, f"RSU-gruppen {r['rsu_group']!r} finns inte i listan över RSU-grupper", reason_en=f"the RSU group {r['rsu_group']!r} is not in the list of RSU groups")
         for r in left.iter_rows(named=True)
     ]
 
@@ -106,7 +109,12 @@ def _without_attribute(ctx: Context) -> list[Unallocated]:
             cond = cond & pl.col("resident")
         pupils = ctx.cells.filter(cond).group_by("school_unit_code").agg(pl.col("n").sum())
         for code, n in pupils.sort("school_unit_code").iter_rows():
-            out.append(Unallocated("pupils", ", ".join(c.school_forms), code, int(n), f"elevregistret saknar kolumnen {a.column} ({a.label}): {c.label.lower()} betalas inte", c.id))
+            out.append(
+                Unallocated(
+                    "pupils", ", ".join(c.school_forms), code, int(n), f"elevregistret saknar kolumnen {a.column} ({a.label}): {c.label.lower()} betalas inte", c.id,
+                    f"the pupil register lacks the column {a.column} ({a.label}): {c.label.lower()} is not paid",
+                )
+            )
     return out
 
 

@@ -157,10 +157,14 @@ def reconciliation(request: HttpRequest, run_id: int) -> HttpResponse:
     gap = sum(p["difference_ore"] for p in pots if p["kind"] == "budget")
     kinds = {"pupils": gettext("Elever"), "decision": gettext("Beslut"), "rsu_place": gettext("RSU-plats"), "grant": gettext("Fast bidrag")}
     # what no component paid, in aggregate: the pupil a decision concerns is not named here
-    unallocated = [dict(u, kind_label=kinds.get(u["kind"], u["kind"]), shown=u["record"] if u["kind"] in ("grant", "pupils") else "") for u in run.summary.get("unallocated", [])]
+    english = get_language() == "en"
+    unallocated = [
+        dict(u, kind_label=kinds.get(u["kind"], u["kind"]), shown=u["record"] if u["kind"] in ("grant", "pupils") else "", reason=(u.get("reason_en") or u["reason"]) if english else u["reason"])
+        for u in run.summary.get("unallocated", [])
+    ]
     # granted support applications the run could not pay (the pupil is not in the year's register)
     unallocated += [
-        {"kind_label": gettext("Beviljad ansökan"), "shown": gettext("ansökan %(id)s") % {"id": a["application"]}, "school_unit_code": a["school_unit_code"], "count": 1, "reason": a["reason"]}
+        {"kind_label": gettext("Beviljad ansökan"), "shown": gettext("ansökan %(id)s") % {"id": a["application"]}, "school_unit_code": a["school_unit_code"], "count": 1, "reason": a.get("reason_en", a["reason"]) if english else a["reason"]}
         for a in run.summary.get("support_left_out", [])
     ]
     context = {"run": run, "pots": pots, "total": display.money(run.total_ore), "budget_gap": display.money(gap), "snapshots": run.snapshots.all().order_by("kind", "year"), "unallocated": unallocated}

@@ -190,7 +190,7 @@ def with_support(inputs: AllocationInput, year: int) -> tuple[AllocationInput, l
     pupils = inputs.pupils.filter(pl.col("year") == year).select("pupil_id").unique()
     present = set(pupils.join(pl.DataFrame({"pupil_id": [g.pupil_id for g in grants]}), on="pupil_id", how="semi")["pupil_id"].to_list())
     paid = [g for g in grants if g.pupil_id in present]
-    left = [{"application": g.reference, "school_unit_code": g.school_unit_code, "reason": f"eleven finns inte i elevregistret {year}"} for g in grants if g.pupil_id not in present]
+    left = [{"application": g.reference, "school_unit_code": g.school_unit_code, "reason": f"eleven finns inte i elevregistret {year}", "reason_en": f"the pupil is not in the {year} pupil register"} for g in grants if g.pupil_id not in present]
     if not paid:
         return inputs, left
     decisions = pl.concat([inputs.decisions, decisions_for_year(paid, year)], how="vertical_relaxed")

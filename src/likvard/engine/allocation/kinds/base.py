@@ -71,9 +71,11 @@ class Unallocated:
     count: int
     reason: str
     component: str = ""
+    #: The reason in English (the CLI and the web show it in the user's language).
+    reason_en: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "record": self.record, "school_unit_code": self.school_unit_code, "count": self.count, "reason": self.reason, "component": self.component}
+        return {"kind": self.kind, "record": self.record, "school_unit_code": self.school_unit_code, "count": self.count, "reason": self.reason, "reason_en": self.reason_en or self.reason, "component": self.component}
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,8 @@ def fixed_grant(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
             paid.append((codes[0], g))
         else:
             why = "skolregistret har ingen skola med det namnet" if not codes else f"skolregistret har {len(codes)} skolor med det namnet: ange school_unit_code"
-            missing.append(Unallocated("grant", g.name, "", 1, f"{why}; bidraget {kr(g.amount_ore)} betalas inte ut", c.id))
+            why_en = "the school register has no school of that name" if not codes else f"the school register has {len(codes)} schools of that name: give school_unit_code"
+            missing.append(Unallocated("grant", g.name, "", 1, f"{why}; bidraget {kr(g.amount_ore)} betalas inte ut", c.id, f"{why_en}; the grant of {kr(g.amount_ore)} is not paid"))
     lines = pl.DataFrame(
         {
             "school_unit_code": [code for code, _ in paid],
