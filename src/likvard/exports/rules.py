@@ -30,13 +30,13 @@ def _cell(text: Any) -> str:
 
 def _figures(raw: dict[str, Any]) -> str:
     parts = [f"{k} {raw[k]}" for k in _FIGURES if k in raw]
-    for key in ("rates", "levels", "grants", "parts", "premiums", "weights", "factors"):
+    for key in ("rates", "levels", "grants", "parts", "premiums", "weights", "factors", "shares"):
         for item in raw.get(key, []) if isinstance(raw.get(key), list) else []:
             if isinstance(item, dict) and "below" in item:
                 parts.append(f"meritvärde under {item['below']}: vikt {item.get('weight', '')}")
             elif isinstance(item, dict):
-                name = item.get("label") or item.get("school") or item.get("value") or item.get("grades") or item.get("programme") or item.get("below") or ""
-                value = item.get("amount") or item.get("factor") or item.get("weight") or ""
+                name = item.get("label") or item.get("school") or item.get("band") or item.get("value") or item.get("grades") or item.get("programme") or item.get("below") or ""
+                value = item.get("amount") or item.get("factor") or item.get("weight") or item.get("share") or ""
                 parts.append(f"{name}: {value}".strip(": "))
     return "; ".join(_cell(p) for p in parts) or "–"
 

@@ -143,3 +143,34 @@ def test_the_new_kinds_explain_themselves_in_english_too():
     assert texts["area_cost"].startswith("area cost: factor")
     swedish = {"klumpsumma", "golv", "miniminivå", "områdeskostnad", "basår", "glesbygdstillägg"}
     assert not any(word in text for text in texts.values() for word in swedish)
+
+
+def test_share_of_pays_each_band_its_own_share_and_refuses_an_unknown_band():
+    """Anpassad grundskola: 90 % of the schablon by grade (illustrative), the leisure supplement
+    92,2 % (seed 000 L4222–4223); each line is pupils × a whole-öre rate."""
+    components = [
+        {"id": "gran", "kind": "per_pupil", "label": "Schablon", "source": "t", "school_forms": ["gran"], "operators": ["municipal"], "rates": [
+            {"grades": "1-6", "amount": "420 000 kr", "label": "åk 1–6"},
+            {"grades": "1-6", "leisure": "fritidshem", "amount": "95 000 kr", "label": "tillägg för fritidshem"}]},
+        {"id": "share", "kind": "share_of", "label": "Andel", "source": "t", "role": "organiser", "operators": ["municipal"], "school_forms": ["gran"], "of": "gran",
+         "share": "90 %", "min_share": "86,8 %", "shares": [{"band": "tillägg för fritidshem", "share": "92,2 %"}]},
+    ]
+    model = build_model({"model.toml": {"model": MODEL, "component": components}})
+    schools = pl.DataFrame({"school_unit_code": ["90000001"], "name": ["Särskolan"], "operator": "municipal", "municipality_code": "9009", "school_forms": "gran"})
+    pupils = pl.DataFrame([
+        {"year": 2024, "pupil_id": f"p{i}", "school_unit_code": "90000001", "school_form": "gran", "grade": "3", "home_municipality": "9009", "leisure": "fritidshem" if i < 4 else None}
+        for i in range(7)
+    ])
+    result = run(model, AllocationInput(conform(pupils, PUPIL_SCHEMA), conform(schools, SCHOOL_SCHEMA)))
+    shares = {ln.line: (ln.quantity, ln.rate_ore, ln.amount_ore) for s in result.statements() for ln in s.lines if ln.component == "share"}
+    assert shares["åk 1–6"] == (7, -4_200_000, -29_400_000)  # 10 % of 420 000 kr kept centrally
+    assert shares["tillägg för fritidshem"] == (4, -741_000, -2_964_000)  # 7,8 % of 95 000 kr
+    texts = {ln.line: ln.explanation for s in result.statements() for ln in s.lines if ln.component == "share"}
+    assert "7,8\u00a0% av schablonen" in texts["tillägg för fritidshem"] and "10\u00a0% av schablonen" in texts["åk 1–6"]
+    low = [dict(c) for c in components]
+    low[1] = {**low[1], "shares": [{"band": "tillägg för fritidshem", "share": "80 %"}]}
+    with pytest.raises(ModelError, match="80\u00a0% är lägre än regelns minsta andel 86,8\u00a0%"):
+        build_model({"model.toml": {"model": MODEL, "component": low}})
+    low[1] = {**low[1], "shares": [{"band": "åk 7–9", "share": "90 %"}]}
+    with pytest.raises(AllocationError, match="har inget band 'åk 7–9'"):
+        run(build_model({"model.toml": {"model": MODEL, "component": low}}), AllocationInput(conform(pupils, PUPIL_SCHEMA), conform(schools, SCHOOL_SCHEMA)))

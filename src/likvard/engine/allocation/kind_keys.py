@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
+from likvard.money import format_percent
+
 from .inputs import GRADES_GR, GRADES_GY, LEISURE, SCHOOL_FORMS
 from .keys import Keys
 
@@ -120,7 +122,19 @@ def _share_of(k: Keys, c: dict[str, Any]) -> None:
     c["share"] = k.share_value("share")
     c["min_share"] = k.share_value("min_share", Decimal(0))
     if c["share"] < c["min_share"]:
-        raise k.error("share", f"{c['share'] * 100:g} % är lägre än regelns minsta andel {c['min_share'] * 100:g} %")
+        raise k.error("share", f"{format_percent(c['share'])} är lägre än regelns minsta andel {format_percent(c['min_share'])}")
+    # a share per band of the component it is a share of (by the band's label): the plan pays
+    # anpassad grundskola 86,8–93,8 % by grade and needs group, its leisure supplement 92,2 %
+    shares: list[tuple[str, Decimal]] = []
+    for table in k.tables("shares") if k.has("shares") else []:
+        band, share = table.text("band"), table.share_value("share")
+        table.done()
+        if share < c["min_share"]:
+            raise table.error("share", f"{format_percent(share)} är lägre än regelns minsta andel {format_percent(c['min_share'])}")
+        if band in dict(shares):
+            raise table.error("band", f"bandet {band!r} har redan en andel")
+        shares.append((band, share))
+    c["band_shares"] = tuple(shares)
 
 
 def _index_pot(k: Keys, c: dict[str, Any]) -> None:

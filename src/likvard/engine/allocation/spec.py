@@ -111,6 +111,8 @@ class Component:
     base_amount_ore: int = 0
     share: Decimal = Decimal(1)
     min_share: Decimal = Decimal(0)
+    #: ``share_of``: a share per band label of the component it is a share of (else ``share``).
+    band_shares: tuple[tuple[str, Decimal], ...] = ()
     of: str = ""
     flag: Flag | None = None
     grades: tuple[str, ...] = ()
