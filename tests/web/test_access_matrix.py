@@ -76,6 +76,7 @@ RULES = {
     "goals:report_pdf": ("plain", lambda r, _: 302 if r is None else 200),
     "goals:report_docx": ("plain", lambda r, _: 302 if r is None else 200),
     "interventions:catalogue": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
+    "interventions:detail": ("intervention", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),  # assignments scoped (tests/web/test_intervention_page.py)
     "interventions:report": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),  # the schools a user may see
     "interventions:report_pdf": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
     "interventions:report_docx": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
@@ -107,6 +108,10 @@ def _url(name, kind, code, run_id):
         return reverse(name, kwargs={"run_id": run_id})
     if kind == "indicator":
         return reverse(name, kwargs={"key": "gr9_merit_value"})
+    if kind == "intervention":
+        from likvard.web.interventions.models import Intervention
+
+        return reverse(name, kwargs={"intervention_id": Intervention.objects.get(key="ksbs").pk})
     if kind == "scenario":
         return reverse(name, kwargs={"scenario_id": Scenario.objects.first().pk})
     if kind == "comparison":

@@ -38,3 +38,49 @@ def test_draft_complete_lock_and_a_new_version(login, db, schools):
     assert ksbs.name in summary and "Läsa och skriva" in summary and "Rinkebyskolan" in summary
     assert login("principal").get(reverse("dialogues:dialogue", args=[schools["other"]])).status_code == 404
     assert login("committee").get(reverse("dialogues:overview")).status_code == 403
+
+
+def test_the_office_sees_the_whole_city_summed_over_the_areas_and_the_area_chief_only_the_area(login, db):
+    from django.contrib.auth import get_user_model
+
+    from likvard.web.dialogues.actions import save
+    from likvard.web.schools.models import School
+
+    admin = get_user_model().objects.get(username="admin")
+    own = School.objects.get(school_unit_code=RINKEBYSKOLAN)
+    interventions = list(Intervention.objects.filter(retired=False).order_by("pk")[:3])
+    # four schools in the chief's area and three in two other areas, with overlapping themes and requests
+    here = list(School.objects.filter(area=own.area, operator="municipal").order_by("school_unit_code")[:4])
+    elsewhere = list(School.objects.filter(operator="municipal").exclude(area=own.area).exclude(area="").order_by("area", "school_unit_code"))
+    there = [elsewhere[0], elsewhere[1], next(s for s in elsewhere if s.area != elsewhere[0].area)]
+    plans = [(["reading", "calm"], [0]), (["reading"], [0, 1]), (["maths"], [2]), ([], [])]
+    for k, school in enumerate(here + there):
+        themes, support = plans[k % len(plans)]
+        save(admin, school, 2024, {"success_factors": "x"}, themes, [interventions[j].pk for j in support])
+
+    office = login("analyst").get(reverse("dialogues:overview"), {"year": 2024})
+    city, areas = office.context["city"], office.context["summary"]
+    assert city["dialogues"] == sum(a["dialogues"] for a in areas) == 7 and city["schools"] == sum(a["schools"] for a in areas)
+    for kind in ("themes", "support"):
+        per_area: dict[str, int] = {}
+        for a in areas:
+            for e in a[kind]:
+                per_area[e["label"]] = per_area.get(e["label"], 0) + len(e["schools"])
+        assert {e["label"]: len(e["schools"]) for e in city[kind]} == per_area
+        for e in city[kind]:  # the areas behind each, and their schools, add up to the total
+            assert sum(len(a["schools"]) for a in e["areas"]) == len(e["schools"])
+    reading = next(e for e in city["themes"] if e["label"] == "Läsa och skriva")
+    assert len(reading["schools"]) == 4 and {a["area"] for a in reading["areas"]} == {own.area, there[0].area, there[1].area}
+    maths = next(e for e in city["themes"] if e["label"] == "Matematik")
+    assert [(a["area"], len(a["schools"])) for a in maths["areas"]] == sorted([(own.area, 1), (there[2].area, 1)])
+    first = next(e for e in city["support"] if e["intervention"] == interventions[0])
+    assert {s.pk for s in first["schools"]} == {here[0].pk, here[1].pk, there[0].pk, there[1].pk}
+    page = office.content.decode()
+    assert "Hela staden" in page and f'href="{reverse("interventions:detail", args=[interventions[0].pk])}"' in page
+
+    chief = login("area_chief").get(reverse("dialogues:overview"), {"year": 2024})
+    assert chief.context["city"] is None and "Hela staden" not in chief.content.decode()
+    assert [a["area"] for a in chief.context["summary"]] == [own.area]
+    assert chief.context["summary"][0]["dialogues"] == 4
+    assert f'href="{reverse("interventions:detail", args=[interventions[0].pk])}"' in chief.content.decode()  # the area's requests link too
+    assert login("principal").get(reverse("dialogues:overview"), {"year": 2024}).context["city"] is None

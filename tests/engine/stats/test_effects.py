@@ -17,7 +17,13 @@ import pytest
 import statsmodels.api as sm
 
 from likvard.engine.stats import StatsInputError
-from likvard.engine.stats.effects import CAVEAT_CODES, EffectEstimate, estimate_effect
+from likvard.engine.stats.effects import (
+    CAVEAT_CODES,
+    MIN_TREATED,
+    VERY_FEW_TREATED,
+    EffectEstimate,
+    estimate_effect,
+)
 
 YEARS = np.arange(2017, 2025)  # 8 years
 STARTS = np.array([2020, 2021, 2022])  # staggered: 3–5 years before, 3–5 from the start
@@ -247,6 +253,19 @@ def test_two_treated_schools_give_a_caveat_and_a_wide_interval() -> None:
     # schools' residuals are pulled towards their own fit), so the interval grows by ~2.7×,
     # not ~3.8×: measured in docs/methods/effects.md, and why the caveat says "mycket osäker".
     assert np.median(wide) > 2.5 * np.median(narrow), (np.median(wide), np.median(narrow))
+
+
+def test_five_to_nine_treated_schools_still_get_the_few_schools_caveat() -> None:
+    """The interval covers 92–93 % with 5–7 supported schools and 94 % with 10 (simulations in
+    docs/methods/effects.md): below 10 the reader is told, more mildly than below 5."""
+    assert (VERY_FEW_TREATED, MIN_TREATED) == (5, 10)
+    panel, treated = simulate(np.random.default_rng(5))
+    items = list(treated.items())
+    r7 = estimate_effect(panel, dict(items[:7]))
+    r10 = estimate_effect(panel, dict(items[:10]))
+    assert r7.caveat_codes[0] == "few_treated"
+    assert r7.caveats[0] == "Få skolor deltog (7): skattningen är osäker, och intervallet är troligen något för smalt."
+    assert "few_treated" not in r10.caveat_codes
 
 
 # --- 4. A planted pre-trend --------------------------------------------------------------------

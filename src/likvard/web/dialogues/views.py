@@ -1,7 +1,7 @@
 """Result dialogue pages: one school's dialogue of a year (prefilled with its money, index,
 results against expected and goal outcomes), the list of the schools a user may see, and the
-aggregate per area: how many dialogues name each development area and ask for each support,
-with the schools behind each."""
+aggregate per area and, for the office, for the whole city: how many dialogues name each
+development area and ask for each support, with the areas and schools behind each."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from likvard.web.schools.models import School
 
 from .actions import FIELDS, DialogueLocked, current, lock, new_version, save
 from .models import THEMES, Dialogue
+from .summary import summarise
 
 YEAR = 2024
 LABELS = {
@@ -111,22 +112,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     latest: dict[int, Dialogue] = {}
     for d in Dialogue.objects.filter(school__in=schools, year=year).prefetch_related("support_requested").order_by("school", "-version"):
         latest.setdefault(d.school_id, d)
-    labels = dict(THEMES)
-    areas: dict[str, dict[str, Any]] = {}
-    for s in schools:
-        d = latest.get(s.pk)
-        a = areas.setdefault(s.area or "–", {"themes": {}, "support": {}, "dialogues": 0, "schools": 0})
-        a["schools"] += 1
-        if d is None:
-            continue
-        a["dialogues"] += 1
-        for t in d.themes:
-            a["themes"].setdefault(labels.get(t, t), []).append(s)
-        for i in d.support_requested.all():
-            a["support"].setdefault(i.name, []).append(s)
-    summary = [
-        {"area": area, **v, "themes": sorted(v["themes"].items(), key=lambda kv: -len(kv[1])), "support": sorted(v["support"].items(), key=lambda kv: -len(kv[1]))}
-        for area, v in sorted(areas.items())
-    ]
+    summary = summarise(schools, latest)
     rows = [{"school": s, "d": latest.get(s.pk), "state": STATE_LABELS[latest[s.pk].state] if s.pk in latest else gettext("Ingen dialog ännu")} for s in schools]
-    return render(request, "dialogues/overview.html", {"year": year, "rows": rows, "summary": summary, "show_summary": role != "principal"})
+    return render(request, "dialogues/overview.html", {
+        "year": year, "rows": rows, "summary": summary["areas"], "show_summary": role != "principal",
+        # the office (the roles that see every school) also sees the whole city
+        "city": summary["city"] if role in ALL_SCHOOLS else None,
+    })

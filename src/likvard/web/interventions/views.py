@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy
 
 from likvard.web.accounts.scoping import may_list_schools, visible_schools
@@ -34,6 +35,29 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         schools = i.assignments.filter(retired=False, school_id__in=visible).values("school").distinct().count()
         rows.append({"i": i, "schools": schools})
     return render(request, "interventions/catalogue.html", {"rows": rows})
+
+
+@login_required
+def detail(request: HttpRequest, intervention_id: int) -> HttpResponse:
+    """One intervention: its catalogue fields, its assignments to the schools the user may see,
+    and its estimated effect on each outcome with the checks and caveats
+    (docs/methods/effects.md). Retired interventions keep their page; an unknown id is 404."""
+    from .effects import effects_for
+
+    if not may_list_schools(request.user):
+        deny(request, "interventions")
+    i = get_object_or_404(Intervention, pk=intervention_id)
+    visible = visible_schools(request.user)
+    names = dict(visible.values_list("school_unit_code", "name"))
+    rows = []
+    for a in i.assignments.filter(school__in=visible).select_related("school").order_by("school__name", "start"):
+        rows.append({"a": a, "period": str(a.start) if a.start == a.end else f"{a.start}–{a.end}", "status": STATUS_LABELS.get(a.status, a.status)})
+    current = i.assignments.filter(retired=False)
+    span = current.aggregate(first=Min("start"), last=Max("end"))
+    effects = effects_for(i, names) if not i.retired else None
+    return render(request, "interventions/detail.html", {
+        "i": i, "rows": rows, "first": span["first"], "last": span["last"], "effects": effects, "file": i.file,
+    })
 
 
 def _years(request: HttpRequest) -> tuple[int, int]:
