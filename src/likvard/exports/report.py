@@ -15,6 +15,7 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
+from likvard.money import format_ore
 from likvard.workflows.goals import walk_goals
 
 from .charts import indicator_spec, render
@@ -29,6 +30,151 @@ RULE = (
     "annars ej uppfyllt (riktningen beaktas: för sjukfrånvaro är lägre bättre). Staden är medelvärdet av kommunens egna skolor, "
     "viktat med antalet elever, om inte en inläst fil anger stadens värde. Grupper under 10 elever visas som .."
 )
+
+
+#: The annual report's section on the money question (seed 001 R3, L276–282, L294–304; seed 002
+#: L212–230; docs/methods/money-and-results.md): the same figures as the results page.
+MONEY_TITLE = "Pengar och resultat"
+MONEY_OUTCOMES = {"merit_value": "Meritvärde", "eligible_vocational": "Behörighet till yrkesprogram"}
+MONEY_UNITS = {"merit_value": "meritpoäng", "eligible_vocational": "procentenheter"}
+MONEY_INTRO = (
+    "Socioekonomisk ersättning per elev (skolans socioekonomiska rader i resursfördelningen delat med skolans elever) "
+    "jämförd med skolans förädlingsvärde (faktiskt − förväntat resultat i årskurs 9), för kommunens skolor år för år. "
+    "Korrelationen (Pearson) gäller över skolor, med antalet skolor (n). Kvartil 1 är den fjärdedel av skolorna som har "
+    "minst pengar per elev, kvartil 4 den som har mest; för varje kvartil visas förädlingsvärdet för kvartilens elever "
+    "sammantaget och spannet av ersättning per elev. Förändring inom skolor: korrelationen mellan ändrad ersättning och "
+    "ändrat förädlingsvärde från året före, för skolor som finns med båda åren."
+)
+MONEY_CAVEAT_TITLE = "Vad jämförelsen kan och inte kan visa"
+MONEY_CAVEAT = (
+    "Jämförelsen beskriver, den mäter inte vad pengarna åstadkommer. Ersättningen "
+    "följer elevernas behov: skolor med mycket pengar per elev har just därför elever med svårare förutsättningar, och "
+    "förväntat resultat fångar inte allt som följer med det. Ett samband över skolor är därför inte pengarnas effekt; "
+    "förvaltningen vet inte vilka resultat skolorna hade haft med en annan fördelning.",
+    "Förädlingsvärdet för en skola med få elever i årskurs 9 varierar mycket av en slump från år till år, och ett ovanligt "
+    "högt eller lågt år följs ofta av ett mer vanligt (regression mot medelvärdet). Skolor med färre än 10 elever i "
+    "årskurs 9 visas som .. och ingår inte i sambandet eller i kvartilerna.",
+    "Det jämförelsen kan visa: om skolorna med mest pengar per elev som grupp gör bättre eller sämre än förväntat, hur "
+    "olika det går för skolor med ungefär lika mycket pengar (spridningen inom en kvartil), och hur en skolas "
+    "förädlingsvärde rör sig när dess ersättning ändras.",
+)
+MONEY_HEADERS = ("År", "Skolor (n)", "Korrelation", "Kvartil 1 (minst)", "Kvartil 2", "Kvartil 3", "Kvartil 4 (mest)", "Förändring inom skolor")
+
+
+def signed(value: float | None, outcome: str) -> str:
+    """A value added with its sign ("+13,7", "−1,2"); eligibility in percentage points; ".."
+    when hidden."""
+    if value is None:
+        return ".."
+    shown = value * 100 if outcome == "eligible_vocational" else value
+    text = f"{shown:+.1f}".replace(".", ",").replace("-", "\u2212")
+    return text[1:] if text in ("+0,0", "\u22120,0") else text
+
+
+def correlation_text(value: float | None) -> str:
+    return "." if value is None else f"{value:.2f}".replace(".", ",").replace("-", "\u2212")
+
+
+def money_rows(outcome: dict[str, Any]) -> list[dict[str, Any]]:
+    """One outcome's city figures per year, as text: year, n, correlation, the four quartiles
+    (value added and the span of money per pupil) and the within-school change."""
+    rows = []
+    for y in outcome["years"]:
+        quartiles = [
+            {"mean": ".." if q["suppressed"] else signed(q["mean_value_added"], outcome["outcome"]), "range": f"{kronor(q['lowest_ore'])[:-3]}–{kronor(q['highest_ore'])}"}
+            for q in y["quartiles"]
+        ] or [{"mean": "..", "range": ""}] * 4
+        change = y["change"]
+        rows.append({
+            "year": str(y["year"]), "n": str(y["n"]), "correlation": correlation_text(y["correlation"]), "quartiles": quartiles,
+            "change": f"{correlation_text(change['correlation'])} (n = {change['n']})" if change else "–",
+        })
+    return rows
+
+
+def kronor(ore: int) -> str:
+    """Money per pupil for reading, in whole kronor (half to even); the figures stay in öre."""
+    kr, rest = divmod(ore, 100)
+    if rest > 50 or (rest == 50 and kr % 2):
+        kr += 1
+    return format_ore(kr * 100)
+
+
+def model_groups(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The years whose money is computed with a model other than the year's own rules, grouped
+    by model: ``years`` ("2021, 2022, 2023"), ``model_id``, ``model_year``, ``reconciled``
+    (every run of the group reconciled); ``model_year`` None when the model is not today's."""
+    groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    for n in notes:
+        if n["other_model"] or n["unknown_model"]:
+            groups.setdefault((n["model_id"], n["model_year"]), []).append(n)
+    return [
+        {"years": ", ".join(str(n["year"]) for n in ns), "model_id": model_id, "model_year": model_year, "reconciled": all(n["reconciled"] for n in ns)}
+        for (model_id, model_year), ns in groups.items()
+    ]
+
+
+def money_notes(section: dict[str, Any]) -> list[str]:
+    """Which years' money is computed with a model other than that year's own rules."""
+    out = []
+    for g in model_groups(section["notes"]):
+        if g["model_year"] is None:
+            out.append(f"{g['years']}: beräknat med modellen {g['model_id']}.")
+            continue
+        text = f"{g['years']}: beräknat med nuvarande modell ({g['model_id']}, {g['model_year']} års regler) på respektive års register, inte med de regler som gällde då."
+        if not g["reconciled"]:
+            text += " Alla potter stämmer inte av de åren (se körningarna); den socioekonomiska ersättningen är ändå beräknad på varje års elever och index."
+        out.append(text)
+    return out
+
+
+def _money_chart(outcome: dict[str, Any], width: int, height: int, title: str = "") -> dict[str, Any] | None:
+    shown = [y for y in outcome["years"] if y["quartiles"]]
+    if not shown:
+        return None
+    scale = 100.0 if outcome["outcome"] == "eligible_vocational" else 1.0
+    labels = ("Kvartil 1 (minst)", "Kvartil 2", "Kvartil 3", "Kvartil 4 (mest)")  # short: the PDF's font is wider than the one the chart is measured with
+    series = {labels[i]: [None if y["quartiles"][i]["mean_value_added"] is None else round(y["quartiles"][i]["mean_value_added"] * scale, 2) for y in shown] for i in range(4)}
+    spec = indicator_spec(series, [str(y["year"]) for y in shown], title=title, unit=MONEY_UNITS[outcome["outcome"]], target=0.0, width=width, height=height)
+    spec["padding"] = {"left": 5, "top": 5, "bottom": 5, "right": 40}  # room for the legend in the PDF's wider font
+    return money_chart_words(spec, "år", "förädlingsvärde", "kvartil")
+
+
+def money_chart_words(spec: dict[str, Any], x: str, y: str, series: str) -> dict[str, Any]:
+    """The indicator chart's axis and legend words for the money chart (years, value added,
+    quartiles instead of periods, outcome, series)."""
+    encoding = spec["layer"][0]["encoding"]
+    encoding["x"]["title"], encoding["y"]["title"], encoding["color"]["title"] = x, y, series
+    for tip, word in zip(encoding["tooltip"], (series, x, y), strict=True):
+        tip["title"] = word
+    return spec
+
+
+def _money_html(section: dict[str, Any], charts: bool) -> str:
+    e = escape
+    parts = [f"<h2>{e(MONEY_TITLE)}</h2><p>{e(MONEY_INTRO)}</p>"]
+    # the caveats before the figures: what the table cannot show is read first
+    parts.append(f'<h3>{e(MONEY_CAVEAT_TITLE)}</h3><div class="analysis">' + "".join(f"<p>{e(t)}</p>" for t in MONEY_CAVEAT) + "</div>")
+    parts.extend(f'<p class="note">{e(t)}</p>' for t in money_notes(section))
+    for o in section["outcomes"]:
+        label = MONEY_OUTCOMES.get(o["outcome"], o["outcome"])
+        parts.append(f"<h3>{e(label)} ({e(MONEY_UNITS.get(o['outcome'], ''))})</h3>")
+        rows = money_rows(o)
+        if not rows:
+            parts.append('<p class="empty">Inga år med både resursfördelning och resultat.</p>')
+            continue
+        heads = [f'<th scope="col">{e(MONEY_HEADERS[0])}</th>', *(f'<th scope="col" class="num">{e(h)}</th>' for h in MONEY_HEADERS[1:])]
+        parts.append("<table><thead><tr>" + "".join(heads) + "</tr></thead><tbody>")
+        for r in rows:
+            cells = "".join(f'<td class="num">{e(q["mean"])}<br><span class="note">{e(q["range"])}</span></td>' for q in r["quartiles"])
+            parts.append(f'<tr><td>{e(r["year"])}</td><td class="num">{e(r["n"])}</td><td class="num">{e(r["correlation"])}</td>{cells}<td class="num">{e(r["change"])}</td></tr>')
+        parts.append("</tbody></table>")
+        spec = _money_chart(o, 420, 150) if charts else None
+        if spec is not None:
+            svg = str(render(spec, "svg"))
+            if "<svg" in svg:
+                parts.append(f"<figure>{svg[svg.index('<svg'):]}<figcaption>{e(label)}: förädlingsvärde ({e(MONEY_UNITS[o['outcome']])}) per år för varje kvartil av ersättning per elev; streckad linje = som förväntat (siffrorna i tabellen ovan).</figcaption></figure>")
+    return "".join(parts)
 
 
 def number(value: float | None, unit: str = "") -> str:
@@ -120,6 +266,8 @@ def report_html(doc: dict[str, Any], *, charts: bool = True) -> str:
             parts.append("</tbody></table>")
         if g["level"] == "committee" or g["indicators"]:
             parts.append(f'<p><strong>Analys</strong></p><div class="analysis">{_paragraphs(g["text_analysis"])}</div>')
+    if doc.get("money"):
+        parts.append(_money_html(doc["money"], charts))
     parts.append("</body></html>")
     return "".join(parts)
 
@@ -209,6 +357,39 @@ def _docx(doc_json: str, charts: bool) -> bytes:
         if g["level"] == "committee" or g["indicators"]:
             d.add_paragraph("Analys").runs[0].bold = True
             d.add_paragraph(g["text_analysis"] or "[Skriv analysen här.]")
+    if doc.get("money"):
+        _money_docx(d, doc["money"], charts)
     out = io.BytesIO()
     d.save(out)
     return out.getvalue()
+
+
+def _money_docx(d: Any, section: dict[str, Any], charts: bool) -> None:
+    from docx.shared import Cm, Pt
+
+    d.add_heading(MONEY_TITLE, level=1)
+    d.add_paragraph(MONEY_INTRO)
+    d.add_heading(MONEY_CAVEAT_TITLE, level=2)
+    for text in MONEY_CAVEAT:
+        d.add_paragraph(text)
+    for text in money_notes(section):
+        d.add_paragraph(text).runs[0].font.size = Pt(8)
+    for o in section["outcomes"]:
+        label = MONEY_OUTCOMES.get(o["outcome"], o["outcome"])
+        d.add_heading(f"{label} ({MONEY_UNITS.get(o['outcome'], '')})", level=2)
+        rows = money_rows(o)
+        if not rows:
+            d.add_paragraph("Inga år med både resursfördelning och resultat.")
+            continue
+        t = d.add_table(rows=1, cols=len(MONEY_HEADERS))
+        t.style = "Table Grid"
+        for cell, text in zip(t.rows[0].cells, MONEY_HEADERS, strict=True):
+            cell.text = text
+            cell.paragraphs[0].runs[0].bold = True
+        for r in rows:
+            values = (r["year"], r["n"], r["correlation"], *(f"{q['mean']}\n{q['range']}" for q in r["quartiles"]), r["change"])
+            for cell, text in zip(t.add_row().cells, values, strict=True):
+                cell.text = text
+        spec = _money_chart(o, 420, 140, title=label) if charts else None
+        if spec is not None:
+            d.add_picture(io.BytesIO(bytes(render(spec, "png", scale=1.5))), width=Cm(14))

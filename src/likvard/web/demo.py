@@ -2,9 +2,10 @@
 
 ``likvard serve --demo`` and ``make demo`` call ``load_demo``: the demo's files in the import
 format (``likvard demo-data``) and Skolverket's published files of its real schools are
-imported like any upload, then the 2024 allocation is run on the stored snapshots and the
-year's results are fitted. Only the demo users (password
-``demo``) are demo-only, and only with ``LIKVARD_DEMO=1``.
+imported like any upload, then the allocation of the earlier register years (2021–2023, with
+the 2024 model) and of 2024 is run on the stored snapshots and every year's results are
+fitted. Only the demo users (password ``demo``) are demo-only, and only with
+``LIKVARD_DEMO=1``.
 """
 
 from __future__ import annotations
@@ -89,11 +90,16 @@ def import_demo_interventions(schools: Any, municipality: str, seed: int = 1) ->
 
 
 def load_demo(seed: int = 1, with_users: bool = True) -> tuple[AllocationRun, list[tuple[str, str, str]]]:
-    """Schools, register, the 2024 run, the 2024 results and (demo mode) the demo users;
+    """Schools, register, the runs of 2021–2024, their results and (demo mode) the demo users;
     idempotent: an existing run is reused."""
     run = latest_run(YEAR)
     if run is None or not School.objects.exists():
         import_demo(seed)
+        # the money question (results page, annual report) compares money per pupil with
+        # value added over the years: the earlier register years run too, with today's model
+        # on each year's register (the pages say so). First, so that the budget year's run
+        # stays the newest run, which the pages without a year show.
+        run_earlier_years(FITTED_YEARS[:-1])
         run = run_year(None, YEAR, index="estimated")
         # every register year's expected results and split by gender: the goal follow-up
         # shows them beside the outcomes of each school year (2021/22–2024/25)
@@ -101,6 +107,24 @@ def load_demo(seed: int = 1, with_users: bool = True) -> tuple[AllocationRun, li
             fit_results(None, year)
     users = create_demo_users() if with_users and settings.DEMO else []
     return run, users
+
+
+def run_earlier_years(years: tuple[int, ...]) -> dict[int, str]:
+    """The allocation of each earlier register year with the configured model; a year that
+    cannot run is skipped, and the reason kept (returned by year, and in the log)."""
+    import logging
+
+    from likvard.engine.allocation import AllocationError, ModelError
+    from likvard.workflows import WorkflowError
+
+    skipped: dict[int, str] = {}
+    for year in years:
+        try:
+            run_year(None, year, index="estimated")
+        except (WorkflowError, AllocationError, ModelError) as exc:
+            skipped[year] = str(exc)
+            logging.getLogger(__name__).warning("demo: no allocation for %s: %s", year, exc)
+    return skipped
 
 
 @transaction.atomic

@@ -362,7 +362,12 @@ def _report_doc(plan: Plan, period: str) -> dict[str, Any]:
 
     statuses = {a.number: (a.status, a.comment) for a in Activity.objects.filter(plan=plan, retired=False)}
     texts = {t.goal_key: t.text for t in AnalysisText.objects.filter(plan=plan, period=period)}
-    return report(goal_data(plan), period, activity_status=statuses, texts=texts)
+    doc = report(goal_data(plan), period, activity_status=statuses, texts=texts)
+    if period == "year":  # the annual report answers the money question (seed 001 R3); the tertials do not
+        from likvard.web.results.views import money_report
+
+        doc["money"] = money_report(plan.year)
+    return doc
 
 
 def _report_args(request: HttpRequest) -> tuple[Plan | None, str]:
@@ -424,8 +429,17 @@ def report_view(request: HttpRequest) -> HttpResponse:
             "activities": [{**a, "status_label": ACTIVITY_LABELS.get(a["status"], a["status"])} for a in g["activities"]],
             "analysis": g["level"] == "committee" or bool(g["indicators"]),
         })
+    money = None
+    if doc.get("money"):  # the annual report's "Pengar och resultat" (the PDF's figures, the page's words)
+        from likvard.exports.report import model_groups, money_rows
+        from likvard.web.results.views import MONEY_UNITS, OUTCOME_LABELS
+
+        money = {
+            "outcomes": [{"label": OUTCOME_LABELS[o["outcome"]], "unit": MONEY_UNITS[o["outcome"]], "rows": money_rows(o)} for o in doc["money"]["outcomes"] if o["outcome"] in OUTCOME_LABELS],
+            "model_groups": model_groups(doc["money"]["notes"]),
+        }
     return render(request, "goals/report.html", {
-        "plan": plan, "period": period, "periods": PERIOD_LABELS, "title": f"{PERIOD_LABELS[period]} {plan.year}", "rows": rows, "doc": doc,
+        "plan": plan, "period": period, "periods": PERIOD_LABELS, "title": f"{PERIOD_LABELS[period]} {plan.year}", "rows": rows, "doc": doc, "money": money,
         "summary": " · ".join(f"{STATUS_LABELS[k]} {n}" for k, n in doc["summary"].items() if n), "rule": gettext("Uppfyllt: utfallet når årsmålet. Delvis uppfyllt: högst 5 % av målvärdet från det. Ej uppfyllt: längre ifrån. Staden = viktat medelvärde av kommunens egna skolor (antal elever), om inte en inläst fil anger stadens värde."),
         "may_edit": may_edit, "statuses": list(ACTIVITY_LABELS.items()),
     })
