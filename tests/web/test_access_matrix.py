@@ -83,6 +83,10 @@ RULES = {
     "dialogues:overview": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),
     "dialogues:dialogue": ("school", school_scoped),
     "goals:ambition": ("plain", lambda r, _: 302 if r is None else (200 if r in (*ALL, "area_chief") else 403)),
+    "support:applications": ("plain", lambda r, _: 302 if r is None else (403 if r == "committee" else 200)),  # the schools a user may see
+    "support:new": ("plain", lambda r, _: 302 if r is None else (200 if r in ("principal", "admin") else 403)),
+    "support:detail": ("application", school_scoped),
+    "api:applications": ("plain", lambda r, _: 401 if r is None else (403 if r == "committee" else 200)),
     "api:goals": ("plain", lambda r, _: 401 if r is None else 200),
     "api:indicator_outcomes": ("indicator", lambda r, _: 401 if r is None else 200),
     "api:school_targets": ("api_school", api_school_scoped),
@@ -101,6 +105,13 @@ def _url(name, kind, code, run_id):
         if name not in ("schools:detail", "dialogues:dialogue"):
             kwargs["year"] = 2024
         return reverse(name, kwargs=kwargs)
+    if kind == "application":  # an application of the school (own, same area, other)
+        from likvard.web.schools.models import School
+        from likvard.web.support.models import Application
+
+        school = School.objects.get(school_unit_code=code)
+        a = Application.objects.filter(school=school).first() or Application.objects.create(school=school, pupil_id="demo-x", need="x", amount_asked_ore=100, start="2024-01-01", end="2024-06-30")
+        return reverse(name, kwargs={"pk": a.pk})
     if kind == "api_school":
         url = reverse(name, kwargs={"school_unit_code": code})
         return url + ("?year=2024" if name == "api:statement" else "")
@@ -125,7 +136,7 @@ def test_access(name, role, login, schools, db):
     kind, expected = RULES[name]
     client = login(role)
     run_id = AllocationRun.objects.filter(kind="run").first().pk
-    relations = ("own", "same_area", "other") if kind in ("school", "api_school") else (None,)
+    relations = ("own", "same_area", "other") if kind in ("school", "api_school", "application") else (None,)
     for relation in relations:
         url = _url(name, kind, schools.get(relation) if relation else None, run_id)
         status = client.get(url).status_code
