@@ -24,16 +24,10 @@ def _routes():
 
 
 def _url(name, run, comparison, scenario):
+    from test_access_matrix import RULES
     from test_access_matrix import _url as url_of
 
-    kind = {"allocation:reconciliation": "run", "allocation:xlsx": "run", "api:reconciliation": "run", "allocation:scenario": "scenario", "allocation:comparison": "comparison"}.get(name)
-    if name in ("schools:detail", "allocation:statement", "allocation:statement_pdf", "dialogues:dialogue"):
-        kind = "school"
-    if name in ("api:school", "api:statement", "api:statistics", "api:school_targets"):
-        kind = "api_school"
-    if name in ("goals:indicator", "api:indicator_outcomes"):
-        kind = "indicator"
-    return url_of(name, kind or "plain", "37416253", run)
+    return url_of(name, RULES[name][0], "37416253", run)  # the access matrix's kind of path
 
 
 @pytest.mark.parametrize("name", _routes())

@@ -105,8 +105,50 @@ def load_demo(seed: int = 1, with_users: bool = True) -> tuple[AllocationRun, li
         # shows them beside the outcomes of each school year (2021/22–2024/25)
         for year in FITTED_YEARS:
             fit_results(None, year)
+        demo_applications()
     users = create_demo_users() if with_users and settings.DEMO else []
     return run, users
+
+
+def demo_applications() -> list[Any]:
+    """A few support applications for next year (synthetic pupils of the register), made
+    through the same steps as a principal's and the office's: one granted with extensive needs,
+    one refused, one waiting at Rinkebyskolan, one granted elsewhere in its area. Their periods
+    lie in the year after the demo's runs, so the stored runs stay as they are; the next year's
+    run pays the grants."""
+    import datetime as dt
+    import io
+
+    import polars as pl
+
+    from likvard.web.imports import snapshots
+    from likvard.web.support.actions import apply, grant, refuse
+
+    own = School.objects.get(school_unit_code=RINKEBYSKOLAN)
+    snapshot = snapshots.current("pupils", [YEAR])[0]
+    content = type(snapshot).objects.values_list("content", flat=True).get(pk=snapshot.pk)
+    register = pl.read_parquet(io.BytesIO(bytes(content)), columns=["pupil_id", "school_unit_code", "school_form", "home_municipality"])
+    register = register.filter((pl.col("school_form") == "gr") & (pl.col("home_municipality") == own.municipality_code))
+    neighbour = School.objects.filter(area=own.area, operator="municipal").exclude(pk=own.pk).order_by("school_unit_code").first()
+    start, end = dt.date(YEAR + 1, 1, 1), dt.date(YEAR + 1, 6, 30)
+
+    def pupils(school: School, n: int) -> list[str]:
+        return register.filter(pl.col("school_unit_code") == school.school_unit_code).sort("pupil_id")["pupil_id"].head(n).to_list()
+
+    made = []
+    a, b, c = pupils(own, 3)
+    needs = (
+        "Eleven behöver en elevassistent under hela skoldagen och anpassat material i alla ämnen.",
+        "Eleven behöver stöd av specialpedagog två timmar om dagen i svenska och matematik.",
+        "Eleven behöver en anpassad lärmiljö i liten grupp under en del av dagen.",
+    )
+    made.append(grant(None, apply(None, own, a, {"need": needs[0]}, 18_000_000, start, end, extensive_asked=True), 18_000_000, start, end, extensive=True, note="Beviljas enligt ansökan (syntetiskt exempel)."))
+    made.append(refuse(None, apply(None, own, b, {"need": needs[1]}, 9_000_000, start, end), "Behovet ryms inom skolans ordinarie stöd och den socioekonomiska ersättningen (syntetiskt exempel)."))
+    made.append(apply(None, own, c, {"need": needs[2]}, 12_000_000, start, dt.date(YEAR + 1, 12, 31)))
+    if neighbour is not None and pupils(neighbour, 1):
+        d = pupils(neighbour, 1)[0]
+        made.append(grant(None, apply(None, neighbour, d, {"need": needs[0]}, 15_000_000, start, end), 12_000_000, start, end, extensive=False, note="Beviljas delvis (syntetiskt exempel)."))
+    return made
 
 
 def run_earlier_years(years: tuple[int, ...]) -> dict[int, str]:
