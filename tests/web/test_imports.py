@@ -266,3 +266,23 @@ def test_another_funders_data_with_attributes_and_a_baseline_run_through_the_web
     got = {a.school.school_unit_code: a.total_ore for a in stored.schools.select_related("school")}
     assert got == expected and len(got) == 12
     assert stored.reconciled and stored.summary["unallocated"] == []
+
+
+def test_the_same_year_free_file_for_another_year_is_a_new_import_not_a_duplicate(db, tmp_path):
+    """RSU groups carry no year: the demo imports the same list for 2021–2024, and a user who
+    does so for a new year must not be told it is already imported."""
+    from likvard.web.allocation.models import AllocationRun
+    from likvard.web.imports import snapshots
+    from likvard.web.imports.actions import import_kind
+
+    assert [s.year for s in snapshots.current("rsu_groups")] == [2021, 2022, 2023, 2024]
+    # so the demo's earlier runs pay the RSU pots and reconcile, like the budget year's
+    assert all(r.reconciled for r in AllocationRun.objects.filter(kind="run"))
+    content = Snapshot.objects.get(pk=snapshots.current("rsu_groups", [2024])[0].pk).frame()
+    path = tmp_path / "rsu_groups.csv"
+    path.write_text(content.select("group_id", "area", "host_school_unit_code", "places", (content["budgeted_cost_ore"] // 100).alias("budgeted_cost")).write_csv(), encoding="utf-8")
+    first = import_kind(None, "rsu", [path], year=2025)
+    assert not first.problems and first.duplicate_of is None, first.problems
+    again = import_kind(None, "rsu", [path], year=2025)
+    assert again.duplicate_of is not None  # the same file for the same year is a duplicate
+    assert [s.year for s in snapshots.current("rsu_groups")] == [2021, 2022, 2023, 2024, 2025]

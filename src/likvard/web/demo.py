@@ -62,6 +62,8 @@ def import_demo(seed: int = 1) -> None:
         inputs = demo_inputs(seed)
         write_dir(inputs, tmp)
         outcomes.append(import_data(None, [Path(tmp) / f for f in FILES if (Path(tmp) / f).exists()], year=YEAR))
+        # the RSU groups stood the earlier years too: their runs (the money question) need them
+        outcomes += [import_data(None, [Path(tmp) / "rsu_groups.csv"], year=y) for y in FITTED_YEARS[:-1]]
         # the goal follow-up: the 2024 plan, the synthetic survey, the schools' targets
         plan = read_plan(DEMO_PLAN)
         home = plan.municipality

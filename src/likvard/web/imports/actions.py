@@ -186,10 +186,14 @@ def _store_table(kind: str, frame: pl.DataFrame, years: list[int], source: Impor
     summary[kind] = done
 
 
-def _current_duplicate(sha: str, kind: str) -> ImportedFile | None:
-    """An earlier import of the same content whose tables are all still the current ones."""
+def _current_duplicate(sha: str, kind: str, year: int | None = None) -> ImportedFile | None:
+    """An earlier import of the same content whose tables are all still the current ones. For
+    a table without years of its own (RSU groups, a baseline), ``year`` is the year it is
+    imported for: the same file for another year is a new import, not a duplicate."""
     for earlier in ImportedFile.objects.filter(sha256=sha, kind=kind):
         snaps = list(earlier.snapshots.all().defer("content"))
+        if year is not None and not any(s.year == year for s in snaps):
+            continue
         if snaps and all(s.replaced_by_id is None for s in snaps):
             return earlier
         if not snaps and kind == "schools":
@@ -232,7 +236,7 @@ def _import_tables(actor: Any, kind: str, sources: Iterable[Path | Upload], year
     if outcome.problems:
         return outcome
     hashes = {stem: _sha256(u) for stem, u in named.items()}
-    earlier = [_current_duplicate(sha, TABLES[stem]) for stem, sha in hashes.items()]
+    earlier = [_current_duplicate(sha, TABLES[stem], year if stem in ("rsu_groups", "baseline") else None) for stem, sha in hashes.items()]
     if all(earlier):  # every file as it was last imported, and still what runs read
         outcome.duplicate_of = earlier[0]
         return outcome
