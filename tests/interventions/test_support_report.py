@@ -74,7 +74,10 @@ def test_likvard_effect_gives_an_interval_treated_and_comparison_schools_and_its
     assert doc["lower"] < doc["estimate"] < doc["upper"] and doc["treated_schools"] >= 2 and doc["comparison_schools"] >= doc["treated_schools"]
     assert any("Få skolor deltog" in c for c in doc["caveats"])  # thin evidence is said in words
     assert any("syntetiskt" in c for c in doc["caveats"])  # the demo's participation is synthetic, and it says so
-    assert "Få skolor deltog" in result.output
+    assert any("Few schools took part" in c for c in doc["caveats_en"]) and any("synthetic" in c for c in doc["caveats_en"])
+    assert "Few schools took part" in result.output  # the terminal's language (English here)
+    swedish = runner.invoke(app, ["effect", "--demo", "--intervention", "ksbs"], env={"LIKVARD_LANG": "sv_SE.UTF-8"})
+    assert "Få skolor deltog" in swedish.output
     bad = runner.invoke(app, ["effect", "--demo", "--intervention", "finns_inte"])
     assert bad.exit_code == 2 and "ksbs" in bad.output  # the message lists the keys
     assert runner.invoke(app, ["effect", "--demo", "--intervention", "ksbs", "--outcome", "lycka"]).exit_code == 2

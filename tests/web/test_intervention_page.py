@@ -73,6 +73,14 @@ def test_thin_evidence_is_said_first_and_every_caveat_is_shown(login, db):
     assert f"Få skolor deltog ({ref['treated_schools']}): skattningen är mycket osäker." in page
     for name in ("Meritvärde åk 9", "Behörighet till yrkesprogram", "Godkänt i alla ämnen åk 9", "Värdetillskott i meritvärde"):
         assert name in page
+    from django.conf import settings
+
+    english = login("analyst")
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = html.unescape(english.get(reverse("interventions:detail", args=[ksbs.pk])).content.decode())
+    for sentence in ref["caveats_en"][: len(ref["caveat_codes"])]:
+        assert sentence in page  # the engine's caveats in the reader's language
+    assert f"Few schools took part ({ref['treated_schools']}): the estimate is very uncertain." in page
 
 
 def test_the_catalogue_fields_are_shown_and_each_catalogue_row_links_to_its_page(login, db):

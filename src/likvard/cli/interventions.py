@@ -131,7 +131,7 @@ def effect_cmd(
                 if doc.get("lower") is not None else t("inget intervall", "no interval"))
     typer.echo(t(f"Effekt på {outcome}: {result.estimate:+.1f} ({interval}); {result.treated_schools} deltagande och {result.comparison_schools} jämförelseskolor.",
                  f"Effect on {outcome}: {result.estimate:+.1f} ({interval}); {result.treated_schools} participating and {result.comparison_schools} comparison schools."))
-    for caveat in doc["caveats"]:
+    for caveat in doc["caveats"] if t("sv", "en") == "sv" else doc.get("caveats_en") or doc["caveats"]:
         typer.echo(f"  {t('Obs', 'Note')}: {caveat}")
     if json_out:
         typer.echo(f"{t('Skrev', 'Wrote')} {json_out}")

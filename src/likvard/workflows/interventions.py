@@ -104,12 +104,16 @@ def intervention_effect(catalogue: Catalogue, key: str, panel: Any) -> dict[str,
     kept = {c: y for c, y in treated.items() if c in first and first[c] < y}
     left_out = sorted(set(treated) - set(kept))
     synthetic = any(a.synthetic for a in catalogue.assignments if a.intervention == key and a.school_unit_code in kept)
-    notes = []
+    notes, notes_en = [], []
     if left_out:
-        notes.append(f"{len(left_out)} skolor utelämnades: deras resultat börjar inte före deltagandet ({', '.join(left_out[:10])}{' …' if len(left_out) > 10 else ''}).")
+        named = f"{', '.join(left_out[:10])}{' …' if len(left_out) > 10 else ''}"
+        notes.append(f"{len(left_out)} skolor utelämnades: deras resultat börjar inte före deltagandet ({named}).")
+        notes_en.append(f"{len(left_out)} schools were left out: their results do not begin before they took part ({named}).")
     if synthetic:
         notes.append("Deltagandet är syntetiskt (demo): skattningen visar bara metoden, inte någon verklig insats effekt.")
+        notes_en.append("The participation is synthetic (demo): the estimate shows only the method, not the effect of any real intervention.")
     result = estimate_effect(panel, kept)
     doc = result.to_dict()
     doc["caveats"] = list(doc.get("caveats", [])) + notes
+    doc["caveats_en"] = list(doc.get("caveats_en", [])) + notes_en
     return {"result": result, "doc": doc, "left_out": left_out, "synthetic": synthetic}

@@ -200,7 +200,7 @@ def test_result_is_frozen_and_serialises_to_json() -> None:
         r.estimate = 0.0  # type: ignore[misc]
     d = json.loads(json.dumps(r.to_dict()))
     assert d["estimate"] == r.estimate and d["caveat_codes"] == list(r.caveat_codes)
-    assert len(r.caveats) == len(r.caveat_codes)
+    assert len(r.caveats) == len(r.caveat_codes) == len(r.caveats_en) and d["caveats_en"] == list(r.caveats_en)
     assert set(r.caveat_codes) <= set(CAVEAT_CODES)
     assert "Stacked difference-in-differences" in r.summary()
     # The treatment table as a frame gives the same answer as the mapping.
@@ -245,6 +245,7 @@ def test_two_treated_schools_give_a_caveat_and_a_wide_interval() -> None:
         r20 = estimate_effect(panel, treated)
         assert "few_treated" in r2.caveat_codes
         assert "Få skolor deltog (2): skattningen är mycket osäker." in r2.caveats
+        assert "Few schools took part (2): the estimate is very uncertain." in r2.caveats_en
         assert "few_treated" not in r20.caveat_codes
         wide.append(r2.upper - r2.lower)
         narrow.append(r20.upper - r20.lower)
@@ -302,6 +303,9 @@ def test_caveats_for_short_pre_period_few_comparisons_and_zero_in_interval() -> 
     assert "few_comparison" in r.caveat_codes
     assert r.comparison_schools == 9
     assert "Bara 9 skolor utan insatsen fanns att jämföra med: skattningen är osäker." in r.caveats
+    english = dict(zip(r.caveat_codes, r.caveats_en, strict=True))
+    assert english["short_pre_period"].startswith("For 1 of the 3 participating schools there are results from fewer than 2 years")
+    assert english["few_comparison"] == "Only 9 schools without the intervention could be compared with: the estimate is uncertain."
     assert (r.lower <= 0 <= r.upper) == ("interval_includes_zero" in r.caveat_codes)
     assert r.caveat_codes.index("few_treated") < r.caveat_codes.index("short_pre_period")
 

@@ -65,6 +65,7 @@ CAVEAT_CODES = (
 )
 
 _BALANCE_LABELS = {"index": "socioekonomiskt index", "pre_outcome": "resultat före insatsen"}
+_BALANCE_LABELS_EN = {"index": "socioeconomic index", "pre_outcome": "results before the intervention"}
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class EffectEstimate:
     df: int = 0
     pre_trend_se: float | None = None
     matches: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``caveats`` in English, in the same order (the web and the CLI show the reader's language).
+    caveats_en: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON types (floats, ints, strings, lists, None), for storage and the web."""
@@ -124,6 +127,7 @@ class EffectEstimate:
             "balance": {k: float(v) for k, v in self.balance.items()},
             "caveats": list(self.caveats),
             "caveat_codes": list(self.caveat_codes),
+            "caveats_en": list(self.caveats_en),
             "weighted": bool(self.weighted),
             "method": self.method,
             "matches": {k: list(v) for k, v in self.matches.items()},
@@ -680,85 +684,104 @@ def estimate_effect(
     codes: list[str] = []
     texts: list[str] = []
 
-    def caveat(code: str, text: str) -> None:
+    texts_en: list[str] = []
+
+    def caveat(code: str, text: str, english: str) -> None:
         codes.append(code)
         texts.append(text)
+        texts_en.append(english)
 
     if n_treated < VERY_FEW_TREATED:
-        caveat("few_treated", f"Få skolor deltog ({n_treated}): skattningen är mycket osäker.")
+        caveat("few_treated", f"Få skolor deltog ({n_treated}): skattningen är mycket osäker.", f"Few schools took part ({n_treated}): the estimate is very uncertain.")
     elif n_treated < MIN_TREATED:
         caveat(
             "few_treated",
             f"Få skolor deltog ({n_treated}): skattningen är osäker, och intervallet är troligen "
             "något för smalt.",
+            f"Few schools took part ({n_treated}): the estimate is uncertain, and the interval is probably somewhat too narrow.",
         )
     if single:
         caveat(
             "single_treated",
             "Bara en skola deltog. Då går det inte att beräkna hur säker skattningen är, och "
             "ingen säker effekt kan påvisas.",
+            "Only one school took part. How certain the estimate is cannot then be computed, and no certain effect can be shown.",
         )
     if short:
         if n_treated == 1:
-            who, them = "den deltagande skolan", "skolan"
+            who, them, who_en, them_en = "den deltagande skolan", "skolan", "the participating school", "the school"
         elif len(short) == n_treated:
-            who, them = f"alla {n_treated} deltagande skolor", "skolorna"
+            who, them, who_en, them_en = f"alla {n_treated} deltagande skolor", "skolorna", f"all {n_treated} participating schools", "the schools"
         else:
             who = f"{len(short)} av de {n_treated} deltagande skolorna"
             them = "skolan" if len(short) == 1 else "skolorna"
+            who_en = f"{len(short)} of the {n_treated} participating schools"
+            them_en = "the school" if len(short) == 1 else "the schools"
         caveat(
             "short_pre_period",
             f"För {who} finns resultat från färre än {min_pre_years} år före insatsen. "
             f"Då syns det inte hur {them} utvecklades innan, och jämförelsen blir osäkrare.",
+            f"For {who_en} there are results from fewer than {min_pre_years} years before the intervention. "
+            f"How {them_en} developed before cannot then be seen, and the comparison is less certain.",
         )
     if trend is not None and trend_p is not None and trend_p < PRE_TREND_ALPHA:
-        size = _fmt_sv(trend.beta)
+        size, size_en = _fmt_sv(trend.beta), _fmt_sv(trend.beta).replace(",", ".")
         if trend.beta > 0:
             how = f"steg de deltagande skolornas resultat snabbare än jämförelseskolornas (i genomsnitt {size} mer per år)"
+            how_en = f"the participating schools' results rose faster than the comparison schools' ({size_en} more per year on average)"
         else:
             how = (
                 "steg de deltagande skolornas resultat långsammare, eller sjönk snabbare, än "
                 f"jämförelseskolornas (i genomsnitt {size} mindre per år)"
             )
+            how_en = f"the participating schools' results rose more slowly, or fell faster, than the comparison schools' ({size_en} less per year on average)"
         caveat(
             "pre_trend",
             f"Redan före insatsen {how}. En del av skillnaden efteråt kan därför bero på annat "
             "än insatsen.",
+            f"Already before the intervention {how_en}. Part of the difference afterwards may therefore be due to something other than the intervention.",
         )
     if trend is None:
         caveat(
             "pre_trend_not_checked",
             "Utvecklingen före insatsen gick inte att jämföra, eftersom ingen deltagande skola "
             "har resultat från minst två år före insatsen.",
+            "The development before the intervention could not be compared, because no participating school has results from at least two years before it.",
         )
     poor = [k for k, v in balance.items() if abs(v) > MAX_STD_DIFF]
     if poor:
         what = " och ".join(_BALANCE_LABELS[k] for k in poor)
+        what_en = " and ".join(_BALANCE_LABELS_EN[k] for k in poor)
         caveat(
             "poor_balance",
             f"Jämförelseskolorna skiljer sig från de deltagande skolorna i {what}. "
             "Jämförelsen bygger på att skolorna annars hade utvecklats på samma sätt, och det "
             "är mindre säkert när de är olika från början.",
+            f"The comparison schools differ from the participating schools in {what_en}. "
+            "The comparison assumes that the schools would otherwise have developed alike, which is less certain when they differ from the start.",
         )
     if n_comp < MIN_COMPARISON:
         caveat(
             "few_comparison",
             f"Bara {n_comp} {_plural(n_comp, 'skola', 'skolor')} utan insatsen fanns att "
             "jämföra med: skattningen är osäker.",
+            f"Only {n_comp} {_plural(n_comp, 'school', 'schools')} without the intervention could be compared with: the estimate is uncertain.",
         )
     if not single and lower <= 0.0 <= upper:
-        caveat("interval_includes_zero", "Intervallet innehåller noll: ingen säker effekt kan påvisas.")
+        caveat("interval_includes_zero", "Intervallet innehåller noll: ingen säker effekt kan påvisas.", "The interval includes zero: no certain effect can be shown.")
     if absent:
         caveat(
             "treated_not_in_panel",
             f"{len(absent)} av de {len(starts)} skolor som deltog saknas i resultatunderlaget "
             "och ingår inte i skattningen.",
+            f"{len(absent)} of the {len(starts)} schools that took part are missing from the results and are not in the estimate.",
         )
     if no_post:
         caveat(
             "treated_without_post",
             f"{len(no_post)} av de {len(starts)} skolor som deltog har ännu inga resultat från "
             "året då insatsen började eller senare och ingår inte i skattningen.",
+            f"{len(no_post)} of the {len(starts)} schools that took part have no results yet from the year the intervention began or later and are not in the estimate.",
         )
 
     if comparison == "matched":
@@ -792,6 +815,7 @@ def estimate_effect(
         balance=balance,
         caveats=tuple(texts),
         caveat_codes=tuple(codes),
+        caveats_en=tuple(texts_en),
         weighted=grid.weighted,
         method=method,
         df=main.df,

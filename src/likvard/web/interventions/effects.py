@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Max
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from likvard.engine.stats import StatsInputError
 from likvard.engine.stats.effects import MAX_STD_DIFF
@@ -120,6 +120,7 @@ def _one(catalogue: Any, key: str, panel: Any) -> dict[str, Any]:
     return {
         "doc": {k: v for k, v in doc.items() if k not in ("caveats", "matches")},
         "caveats": doc["caveats"][:n_engine],  # the engine's sentences (no school named)
+        "caveats_en": doc.get("caveats_en", [])[:n_engine],
         "left_out": found["left_out"],
         "synthetic": found["synthetic"],
         "matches": doc["matches"],
@@ -210,7 +211,7 @@ def effects_for(intervention: Intervention, names: dict[str, str]) -> dict[str, 
             comparison=doc["comparison_schools"],
             pre_trend=_pre_trend(doc, codes, str(meta["unit"])),
             balance=_balance(doc),
-            caveats=found["caveats"],
+            caveats=found.get("caveats_en") or found["caveats"] if get_language() == "en" else found["caveats"],
             notes=notes,
             codes=codes,
             thin=bool(THIN & set(codes)),
