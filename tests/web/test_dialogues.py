@@ -84,3 +84,26 @@ def test_the_office_sees_the_whole_city_summed_over_the_areas_and_the_area_chief
     assert chief.context["summary"][0]["dialogues"] == 4
     assert f'href="{reverse("interventions:detail", args=[interventions[0].pk])}"' in chief.content.decode()  # the area's requests link too
     assert login("principal").get(reverse("dialogues:overview"), {"year": 2024}).context["city"] is None
+
+
+def test_the_dialogue_shows_the_schools_targets_against_last_years_outcomes(login, db):
+    """The ambition check in the dialogue (seed 001 L128–134): a target under last year's
+    outcome is marked; one at or above it is not."""
+    from likvard.web.goals.actions import set_target
+    from likvard.web.goals.reading import current_plan, target_rows
+    from likvard.web.schools.models import School
+
+    school = School.objects.get(school_unit_code=RINKEBYSKOLAN)
+    plan = current_plan("2024")
+    merit = next(r for r in target_rows(plan, school) if r.indicator.key == "gr9_merit_value")
+    assert merit.last is not None and merit.last_period == "2023/24"
+    set_target(None, school, "gr9_merit_value", "2024/25", merit.last - 5)
+    page = login("area_chief").get(reverse("dialogues:dialogue", args=[RINKEBYSKOLAN]), {"year": 2024}).content.decode()
+    row = page[page.index("Skolans målvärden för året mot förra årets utfall"):]
+    row = row[row.index(merit.indicator.name):]
+    row = row[: row.index("</tr>")]
+    assert "målvärdet ligger under förra årets utfall" in row and f"{merit.last - 5:.1f}".replace(".", ",") in row
+    set_target(None, school, "gr9_merit_value", "2024/25", merit.last + 1)
+    page = login("area_chief").get(reverse("dialogues:dialogue", args=[RINKEBYSKOLAN]), {"year": 2024}).content.decode()
+    row = page[page.index(merit.indicator.name, page.index("Skolans målvärden för året")):]
+    assert "höjd eller bibehållen" in row[: row.index("</tr>")]

@@ -46,8 +46,18 @@ def _facts(school: School, year: int) -> dict[str, Any]:
     """What the dialogue starts from: the school's money, index and results against expected."""
     from likvard.money import format_ore
     from likvard.web.allocation.reading import latest_run
+    from likvard.web.goals.reading import current_plan, target_rows
+    from likvard.web.goals.views import number
 
     facts: dict[str, Any] = {"estimates": list(ResultEstimate.objects.filter(school=school, year=year).order_by("outcome"))}
+    # the ambition check: the school's targets for the year against last year's outcomes
+    plan = current_plan(str(year))
+    if plan is not None and plan.year == year:
+        facts["targets"] = [
+            {"name": r.indicator.name, "period": r.last_period or "–", "last": number(r.last, r.indicator.unit), "expected": number(r.expected, r.indicator.unit) if r.expected is not None else "–",
+             "target": number(r.target, r.indicator.unit) if r.target is not None else "–", "below": r.below}
+            for r in target_rows(plan, school)
+        ]
     run = latest_run(year)
     row = run.schools.filter(school=school).first() if run is not None else None
     if row is not None:

@@ -9,6 +9,7 @@ register's outcomes), expected results from ``ResultEstimate``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -17,14 +18,15 @@ from likvard.data.plan import Activity as ActivityData
 from likvard.data.plan import Goal as GoalItem
 from likvard.data.plan import Indicator as IndicatorData
 from likvard.data.plan import Plan as PlanData
+from likvard.engine.indicators import period_sort_key
 from likvard.web.results.models import PublishedStatistic, ResultByGender, ResultEstimate
 from likvard.web.schools.models import School
-from likvard.workflows.goals import GoalData, school_year
+from likvard.workflows.goals import GoalData, all_outcomes, school_year
 
 from .actions import frame_of_targets
-from .models import Activity, Goal, Indicator, Outcome, Plan
+from .models import Activity, Goal, Indicator, Outcome, Plan, SchoolTarget
 
-__all__ = ["current_plan", "goal_data", "plan_data"]
+__all__ = ["TargetRow", "current_plan", "goal_data", "plan_data", "result_indicators", "target_rows"]
 
 #: The results pages' outcomes by the plan's ``statistic``.
 RESULT_OUTCOMES = {"merit_value": "merit_value", "share_eligible_vocational": "eligible_vocational"}
@@ -116,3 +118,45 @@ def _expected(data: PlanData) -> pl.DataFrame:
         for r in ResultEstimate.objects.filter(outcome__in=list(by_outcome)).values("school__school_unit_code", "outcome", "year", "suppressed", "expected")
     ]
     return pl.DataFrame(rows, schema={"school_unit_code": pl.String, "indicator": pl.String, "period": pl.String, "expected": pl.Float64}, orient="row")
+
+
+def result_indicators(plan: Plan) -> list[Indicator]:
+    """The indicators a school sets a target for: the knowledge results Likvärd computes."""
+    data = plan_data(plan)
+    keys = {i.key for i in data.indicators if i.published_indicator}
+    return list(Indicator.objects.filter(plan=plan, retired=False, key__in=keys))
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One result indicator of a school: its latest outcome before the plan's school year, the
+    expected result then, the school's target for the year, and whether the target lies under
+    that outcome (the ambition shall keep rising, seed 001 L130–134)."""
+
+    indicator: Indicator
+    last_period: str | None
+    last: float | None
+    expected: float | None
+    target: float | None
+    below: bool
+
+
+def target_rows(plan: Plan, school: School) -> list[TargetRow]:
+    """The targets page's and the result dialogue's rows for ``school`` in ``plan``'s year."""
+    period = school_year(plan.year)
+    data = goal_data(plan)
+    outcomes = all_outcomes(data)
+    mine = outcomes.filter((pl.col("school_unit_code") == school.school_unit_code) & (pl.col("gender") == "") & (pl.col("level") == "school"))
+    expected = {} if data.expected is None else {(k, p): e for c, k, p, e in data.expected.iter_rows() if c == school.school_unit_code}
+    targets = {t.indicator: t.target for t in SchoolTarget.objects.filter(school=school, period=period)}
+    rows = []
+    for ind in result_indicators(plan):
+        earlier = sorted(
+            ((p, v) for k, p, v in mine.select("indicator", "period", "value").iter_rows() if k == ind.key and v is not None and period_sort_key(p) < period_sort_key(period)),
+            key=lambda x: period_sort_key(x[0]),
+        )
+        last_period, last_value = earlier[-1] if earlier else (None, None)
+        t = targets.get(ind.key)
+        below = t is not None and last_value is not None and ((t < last_value) if ind.direction == "higher" else (t > last_value))
+        rows.append(TargetRow(ind, last_period, last_value, expected.get((ind.key, last_period)) if last_period else None, t, below))
+    return rows

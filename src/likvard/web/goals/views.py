@@ -31,8 +31,8 @@ from likvard.workflows.goals import (
 )
 
 from .actions import set_target
-from .models import Activity, Goal, Indicator, Plan, SchoolTarget
-from .reading import current_plan, goal_data, plan_data
+from .models import Activity, Goal, Indicator, Plan
+from .reading import current_plan, goal_data, plan_data, result_indicators, target_rows
 
 STATUS_LABELS = {
     "met": gettext_lazy("Uppfyllt"),
@@ -261,13 +261,6 @@ def _enter_outcome(request: HttpRequest, ind: Indicator) -> dict[str, str]:
     return {}
 
 
-def _result_indicators(plan: Plan) -> list[Indicator]:
-    """The indicators a school sets a target for: the knowledge results Likvärd computes."""
-    data = plan_data(plan)
-    keys = {i.key for i in data.indicators if i.published_indicator}
-    return [i for i in Indicator.objects.filter(plan=plan, retired=False, key__in=keys)]
-
-
 @login_required
 def targets_view(request: HttpRequest) -> HttpResponse:
     """A principal sets their school's targets for the plan year's school year, beside last
@@ -284,7 +277,7 @@ def targets_view(request: HttpRequest) -> HttpResponse:
     school = visible.filter(school_unit_code=code).first() if code else None
     may_edit = school is not None and (role == "principal" or role in ("admin", "analyst"))
     period = school_year(plan.year)
-    indicators = _result_indicators(plan)
+    indicators = result_indicators(plan)
     errors: dict[str, str] = {}
     if request.method == "POST" and school is not None:
         if not may_edit:
@@ -311,18 +304,10 @@ def targets_view(request: HttpRequest) -> HttpResponse:
             return redirect(f"{request.path}?school={school.school_unit_code}&year={plan.year}")
     rows = []
     if school is not None:
-        data = goal_data(plan)
-        outcomes = all_outcomes(data)
-        mine = outcomes.filter((outcomes["school_unit_code"] == school.school_unit_code) & (outcomes["gender"] == "") & (outcomes["level"] == "school"))
-        expected = {} if data.expected is None else {(k, p): e for c, k, p, e in data.expected.iter_rows() if c == school.school_unit_code}
-        targets = {t.indicator: t.target for t in SchoolTarget.objects.filter(school=school, period=period)}
-        for ind in indicators:
-            earlier = sorted(((p, v) for k, p, v in mine.select("indicator", "period", "value").iter_rows() if k == ind.key and v is not None and period_sort_key(p) < period_sort_key(period)), key=lambda x: period_sort_key(x[0]))
-            last_period, last_value = earlier[-1] if earlier else (None, None)
-            t = targets.get(ind.key)
-            below = t is not None and last_value is not None and ((t < last_value) if ind.direction == "higher" else (t > last_value))
-            rows.append({"i": ind, "last_period": last_period or "–", "last": number(last_value, ind.unit), "expected": number(expected.get((ind.key, last_period)), ind.unit) if last_period and expected.get((ind.key, last_period)) is not None else "–",
-                         "target": request.POST.get(f"target_{ind.key}", "") if errors else ("" if t is None else number(t).replace(" %", "")), "below": below, "error": errors.get(ind.key, ""), "plan_target": _target_text(ind)})
+        for r in target_rows(plan, school):
+            ind = r.indicator
+            rows.append({"i": ind, "last_period": r.last_period or "–", "last": number(r.last, ind.unit), "expected": number(r.expected, ind.unit) if r.expected is not None else "–",
+                         "target": request.POST.get(f"target_{ind.key}", "") if errors else ("" if r.target is None else number(r.target).replace(" %", "")), "below": r.below, "error": errors.get(ind.key, ""), "plan_target": _target_text(ind)})
     choices = list(visible.order_by("name")) if role != "principal" else []
     return render(request, "goals/targets.html", {"plan": plan, "school": school, "rows": rows, "period": period, "may_edit": may_edit, "choices": choices, "first_error": next(iter(errors), "")})
 
