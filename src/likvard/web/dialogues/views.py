@@ -48,13 +48,21 @@ def _facts(school: School, year: int) -> dict[str, Any]:
     from likvard.web.allocation.reading import latest_run
     from likvard.web.goals.reading import current_plan, target_rows
     from likvard.web.goals.views import number
+    from likvard.web.results.views import OUTCOME_LABELS
 
-    facts: dict[str, Any] = {"estimates": list(ResultEstimate.objects.filter(school=school, year=year).order_by("outcome"))}
+    def shown(e: ResultEstimate) -> dict[str, Any]:
+        label = OUTCOME_LABELS.get(e.outcome, e.outcome)
+        if e.suppressed or e.actual is None or e.expected is None:  # groups under 10 pupils
+            return {"label": label, "text": ".."}
+        scale, unit = (100.0, " %") if e.outcome == "eligible_vocational" else (1.0, "")  # a share as percent
+        return {"label": label, "text": f"{e.actual * scale:.1f}{unit}, {e.expected * scale:.1f}{unit}".replace(".", ",")}
+
+    facts: dict[str, Any] = {"estimates": [shown(e) for e in ResultEstimate.objects.filter(school=school, year=year).order_by("-outcome")]}
     # the ambition check: the school's targets for the year against last year's outcomes
     plan = current_plan(str(year))
     if plan is not None and plan.year == year:
         facts["targets"] = [
-            {"name": r.indicator.name, "period": r.last_period or "–", "last": number(r.last, r.indicator.unit), "expected": number(r.expected, r.indicator.unit) if r.expected is not None else "–",
+            {"name": r.indicator.name, "period": r.last_period or "", "last": number(r.last, r.indicator.unit) if r.last_period else "–", "expected": number(r.expected, r.indicator.unit) if r.expected is not None else "–",
              "target": number(r.target, r.indicator.unit) if r.target is not None else "–", "below": r.below}
             for r in target_rows(plan, school)
         ]
