@@ -17,6 +17,7 @@ def test_draft_complete_lock_and_a_new_version(login, db, schools):
     principal = login("principal")
     page = principal.get(url).content.decode()
     assert "Tilldelning (årets körning)" in page and "Ingen dialog ännu" in page  # prefilled with the school's money
+    assert f'href="{reverse("interventions:detail", args=[ksbs.pk])}"' in page  # each support it may ask for links to its description
     principal.post(url, {"year": "2024", "action": "save", "success_factors": "Tydlig struktur i undervisningen.", "themes": ["reading", "calm"], "support": [str(ksbs.pk)], "chief_comment": "rektorn får inte skriva här"})
     d = Dialogue.objects.get(school__school_unit_code=RINKEBYSKOLAN, year=2024)
     assert (d.state, d.success_factors, d.themes, d.chief_comment) == ("draft", "Tydlig struktur i undervisningen.", ["reading", "calm"], "")

@@ -123,3 +123,19 @@ def test_the_cached_estimates_are_renewed_when_the_catalogue_changes(db):
     school = School.objects.filter(operator="municipal").order_by("school_unit_code").first()
     Assignment.objects.create(intervention=i, school=school, start=2019, end=2019, status="finished")
     assert inputs_key() != before
+
+
+def test_the_central_roles_see_which_schools_each_participant_is_compared_with(login, db):
+    ksbs = Intervention.objects.get(key="ksbs")
+    ref = _reference("ksbs", "merit_value")
+    names = dict(School.objects.values_list("school_unit_code", "name"))
+    page = html.unescape(login("analyst").get(reverse("interventions:detail", args=[ksbs.pk])).content.decode())
+    table = page[page.index("Jämförelseskolor i skattningen av meritvärdet"):]
+    table = table[: table.index("</table>")]
+    assert ref["matches"] and len(ref["matches"]) == ref["treated_schools"]
+    for treated, comparisons in ref["matches"].items():
+        row = table[table.index(names[treated]):]
+        row = row[: row.index("</tr>")]
+        assert all(names[c] in row for c in comparisons)
+    principal = login("principal").get(reverse("interventions:detail", args=[ksbs.pk])).content.decode()
+    assert "Jämförelseskolor i skattningen" not in principal  # other schools: the central roles only

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy
 
-from likvard.web.accounts.scoping import may_list_schools, visible_schools
+from likvard.web.accounts.scoping import ALL_SCHOOLS, may_list_schools, role_of, visible_schools
 from likvard.web.accounts.views import deny
 from likvard.workflows.interventions import support_report
 
@@ -57,7 +57,22 @@ def detail(request: HttpRequest, intervention_id: int) -> HttpResponse:
     effects = effects_for(i, names) if not i.retired else None
     return render(request, "interventions/detail.html", {
         "i": i, "rows": rows, "first": span["first"], "last": span["last"], "effects": effects, "file": i.file,
+        "matches": _matches(i) if effects and role_of(request.user) in ALL_SCHOOLS else [],
     })
+
+
+def _matches(i: Intervention) -> list[dict[str, Any]]:
+    """Each participating school and the schools it is compared with in the merit-value
+    estimate (transparency: the reader can see what "comparable" meant). Only for the roles
+    that see every school: the comparison schools are other schools."""
+    from likvard.web.schools.models import School
+
+    from .effects import estimates
+
+    found = estimates(i.key).get("merit_value", {})
+    pairs = found.get("matches") or {}
+    names = dict(School.objects.filter(school_unit_code__in={c for t, cs in pairs.items() for c in (t, *cs)}).values_list("school_unit_code", "name"))
+    return [{"school": names.get(t, t), "comparisons": [names.get(c, c) for c in cs]} for t, cs in sorted(pairs.items(), key=lambda kv: names.get(kv[0], kv[0]))]
 
 
 def _years(request: HttpRequest) -> tuple[int, int]:
