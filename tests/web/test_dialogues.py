@@ -108,3 +108,11 @@ def test_the_dialogue_shows_the_schools_targets_against_last_years_outcomes(logi
     page = login("area_chief").get(reverse("dialogues:dialogue", args=[RINKEBYSKOLAN]), {"year": 2024}).content.decode()
     row = page[page.index(merit.indicator.name, page.index("Skolans målvärden för året")):]
     assert "höjd eller bibehållen" in row[: row.index("</tr>")]
+
+
+def test_the_demo_holds_last_years_locked_dialogues_and_the_overview_offers_the_year(login, db):
+    last = Dialogue.objects.filter(year=2023)
+    assert last.count() >= 7 and all(d.state == "locked" for d in last)  # two per area, through the same steps
+    assert not last.filter(school__school_unit_code=RINKEBYSKOLAN).exists()
+    office = login("analyst").get(reverse("dialogues:overview"), {"year": 2023})
+    assert office.context["city"]["dialogues"] == last.count() and '<option value="2023" selected>' in office.content.decode()

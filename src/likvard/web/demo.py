@@ -108,8 +108,38 @@ def load_demo(seed: int = 1, with_users: bool = True) -> tuple[AllocationRun, li
         for year in FITTED_YEARS:
             fit_results(None, year)
         demo_applications()
+        demo_dialogues()
     users = create_demo_users() if with_users and settings.DEMO else []
     return run, users
+
+
+def demo_dialogues(year: int = YEAR - 1) -> list[Any]:
+    """Last year's result dialogues of two own schools per area (not Rinkebyskolan, whose
+    dialogue the demo leaves for the principal to draft), completed and locked through the
+    same steps as an area chief's, so that the area and city summaries have something to show.
+    The texts are marked as synthetic examples."""
+    from likvard.web.dialogues.actions import lock, save
+    from likvard.web.dialogues.models import THEMES
+    from likvard.web.interventions.models import Intervention
+
+    support = list(Intervention.objects.filter(retired=False).order_by("key").values_list("pk", flat=True))
+    themes = [key for key, _ in THEMES]
+    made = []
+    areas = sorted({a for a in School.objects.filter(operator="municipal").exclude(area="").values_list("area", flat=True)})
+    for i, area in enumerate(areas):
+        schools = School.objects.filter(area=area, operator="municipal", synthetic=False).exclude(school_unit_code=RINKEBYSKOLAN).order_by("school_unit_code")[:2]
+        for j, school in enumerate(schools):
+            k = 2 * i + j
+            chosen = [themes[k % len(themes)], themes[(k + 3) % len(themes)]]
+            asked = [support[k % len(support)]] if support else []
+            texts = {
+                "success_factors": "Tydlig struktur i undervisningen och ett gemensamt arbete med läsning (syntetiskt exempel).",
+                "development_areas": "Studiero i årskurs 7–9 och närvaron hos några elever (syntetiskt exempel).",
+                "money_use": "Den socioekonomiska ersättningen gick till mindre undervisningsgrupper och speciallärare (syntetiskt exempel).",
+                "agreed_actions": "Skolan följer upp närvaron varje månad; förvaltningen erbjuder stöd ur katalogen (syntetiskt exempel).",
+            }
+            made.append(lock(None, save(None, school, year, texts, chosen, asked, complete=True)))
+    return made
 
 
 def demo_applications() -> list[Any]:

@@ -132,8 +132,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         latest.setdefault(d.school_id, d)
     summary = summarise(schools, latest)
     rows = [{"school": s, "d": latest.get(s.pk), "state": STATE_LABELS[latest[s.pk].state] if s.pk in latest else gettext("Ingen dialog ännu")} for s in schools]
+    years = sorted({YEAR, year, *Dialogue.objects.values_list("year", flat=True).distinct()}, reverse=True)
     return render(request, "dialogues/overview.html", {
-        "year": year, "rows": rows, "summary": summary["areas"], "show_summary": role != "principal",
+        "year": year, "years": years, "rows": rows, "summary": summary["areas"], "show_summary": role != "principal",
         # the office (the roles that see every school) also sees the whole city
         "city": summary["city"] if role in ALL_SCHOOLS else None,
     })
