@@ -65,3 +65,27 @@ def test_decisions_for_a_year_are_the_grants_parts_with_their_extensive_flag():
     assert d2024.select("pupil_id", "kind", "amount_ore", "extensive").rows() == [("p-1", "individual_support", 6_000_000, True)]
     d2025 = decisions_for_year(grants, 2025)
     assert d2025["amount_ore"].to_list() == [6_000_000, 5_000_000] and d2025["year"].to_list() == [2025, 2025]
+
+
+def test_a_grant_pays_by_the_models_own_surcharge_in_another_municipality():
+    """Småby's model (examples/small-municipality, municipality 9002) has no surcharge on
+    extensive needs: a grant marked extensive pays its amount and nothing more there."""
+    import dataclasses
+    from pathlib import Path
+
+    import polars as pl
+
+    from likvard.data.register import read_dir
+    from likvard.engine.allocation import load_model, run
+
+    root = Path(__file__).resolve().parents[2] / "examples" / "small-municipality"
+    model, inputs = load_model(root / "model"), read_dir(root / "data")
+    assert model.municipality != "0180"
+    pupil = inputs.pupils.filter((pl.col("year") == 2024) & (pl.col("school_form") == "gr") & (pl.col("home_municipality") == model.municipality)).sort("pupil_id").row(0, named=True)
+    grant = Grant("1", pupil["pupil_id"], pupil["school_unit_code"], 4_800_000, dt.date(2024, 7, 1), dt.date(2025, 6, 30), True)
+    before = run(model, inputs, 2024)
+    with_grant = dataclasses.replace(inputs, decisions=pl.concat([inputs.decisions, decisions_for_year([grant], 2024)], how="vertical_relaxed"))
+    after = run(model, with_grant, 2024)
+    code = pupil["school_unit_code"]
+    assert after.statement(code).total_ore - before.statement(code).total_ore == 2_400_000  # six of twelve months, no surcharge
+    assert after.reconciled
