@@ -275,10 +275,12 @@ def _cells(model: Model, pupils: pl.DataFrame, school_cols: pl.DataFrame) -> pl.
     school by bincounts over it instead of grouping by the text code."""
     counts = _count_columns(model)
     coded = _coded_cells(pupils, school_cols, counts)
-    if coded is not None:
-        return coded
-    # the general case (codes outside the school register, unknown forms or grades, unknown
-    # residence): group by the text keys; the flags become 0/1 columns first
+    return coded if coded is not None else _grouped_cells(pupils, school_cols, counts)
+
+
+def _grouped_cells(pupils: pl.DataFrame, school_cols: pl.DataFrame, counts: dict[str, pl.Expr]) -> pl.DataFrame:
+    """``_cells`` in the general case (codes outside the school register, unknown forms or
+    grades, unknown residence): group by the text keys; the flags become 0/1 columns first."""
     return (
         pupils.select(*_CELL_KEYS, *[expr.cast(pl.UInt32).alias(name) for name, expr in counts.items()])
         .group_by(_CELL_KEYS)
@@ -308,16 +310,13 @@ def _coded_cells(pupils: pl.DataFrame, school_cols: pl.DataFrame, counts: dict[s
     forms = pl.Series(SCHOOL_FORMS, dtype=pl.String)
     grades = pl.Series(GRADES_GR, dtype=pl.String)  # F and 1–9 (gy's 1–3 among them)
     programmes = pupils["programme"].drop_nulls().unique().sort()  # every programme: the cast cannot fail
-    n_grades, n_prog = grades.len(), programmes.len() + 1  # + no programme
-    n_classes = forms.len() * n_grades * n_prog
-
-    def code(column: str, vocab: pl.Series) -> pl.Expr:
-        return pl.col(column).cast(pl.Enum(vocab), strict=False).to_physical().cast(pl.Int64)
-
+    n_forms, n_grades, n_prog = forms.len(), grades.len(), programmes.len() + 1  # + no programme
+    n_classes = n_forms * n_grades * n_prog
     coded = pupils.select(
-        code("school_unit_code", codes).alias("school"),
-        ((code("school_form", forms) * n_grades + code("grade", grades)) * n_prog + code("programme", programmes).fill_null(n_prog - 1)).alias("class"),
-        pl.col("resident").cast(pl.Int64),
+        # an Enum cast is one hash lookup per value: the fastest exact way for 5 000 codes
+        pl.col("school_unit_code").cast(pl.Enum(codes), strict=False).to_physical().cast(pl.Int32).alias("school"),
+        ((_form_code() * n_grades + _grade_code()) * n_prog + pl.col("programme").cast(pl.Enum(programmes), strict=False).to_physical().cast(pl.Int32).fill_null(n_prog - 1)).alias("class"),
+        pl.col("resident").cast(pl.Int32),
         pl.sum_horizontal([pl.when(expr).then(pl.lit(1 << i, pl.UInt16)).otherwise(pl.lit(0, pl.UInt16)) for i, expr in enumerate(counts.values())]).alias("pattern"),
     )
     if coded["school"].null_count() or coded["class"].null_count():  # outside the vocabularies
@@ -325,12 +324,15 @@ def _coded_cells(pupils: pl.DataFrame, school_cols: pl.DataFrame, counts: dict[s
     # form × grade × programme → dense over the combinations present; then school × class × residence
     cls = coded["class"].to_numpy()
     present = np.flatnonzero(np.bincount(cls, minlength=n_classes))
-    dense = np.zeros(n_classes, dtype=np.int64)
-    dense[present] = np.arange(present.size)
     size = codes.len() * present.size * 2
     if size > _MAX_CELL_KEYS:
         return None
-    key = (coded["school"].to_numpy() * present.size + dense[cls]) * 2 + coded["resident"].to_numpy()
+    dense = np.zeros(n_classes, dtype=np.int32)
+    dense[present] = np.arange(0, 2 * present.size, 2, dtype=np.int32)
+    # int32 and in place: the key is one new array, not four int64 temporaries (measured 14 → 4 ms)
+    key = coded["school"].to_numpy() * np.int32(2 * present.size)
+    key += dense[cls]
+    key += coded["resident"].to_numpy()
     n = np.bincount(key, minlength=size)
     cell = np.flatnonzero(n)
     pattern = coded["pattern"].to_numpy()
@@ -353,6 +355,27 @@ def _coded_cells(pupils: pl.DataFrame, school_cols: pl.DataFrame, counts: dict[s
             **{name: pl.Series(v, dtype=pl.Int64) for name, v in counted.items()},
         }
     ).hstack([*school_cols.select(pl.all().exclude("school_unit_code").gather(school)), school.alias("school")])
+
+
+def _form_code() -> pl.Expr:
+    """Each pupil's school form as its position in SCHOOL_FORMS, null for any other value: a
+    chain of four comparisons is exact and faster than an Enum cast (measured 12 → 6 ms for
+    1.1 M pupils)."""
+    form = pl.col("school_form")
+    gr, gran, gy, gyan = SCHOOL_FORMS
+    return pl.when(form == gr).then(0).when(form == gran).then(1).when(form == gy).then(2).when(form == gyan).then(3).otherwise(None).cast(pl.Int32)
+
+
+#: A one-byte grade's position in GRADES_GR by its byte value, null for any other byte.
+_GRADE_BY_BYTE = pl.Series([GRADES_GR.index(chr(b)) if chr(b) in GRADES_GR else None for b in range(256)], dtype=pl.Int32)
+
+
+def _grade_code() -> pl.Expr:
+    """Each pupil's grade as its position in GRADES_GR, null for any other value. Every grade
+    is one byte: the bytes read as UInt8 (null unless exactly one byte) index a 256-entry
+    table — exact, and about a third of an Enum cast (measured 12 → 3 ms)."""
+    assert all(len(g.encode()) == 1 for g in GRADES_GR)
+    return pl.lit(_GRADE_BY_BYTE).gather(pl.col("grade").cast(pl.Binary).bin.reinterpret(dtype=pl.UInt8))
 
 
 def _school_position(codes: pl.Series) -> pl.Expr:
