@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -517,8 +517,17 @@ def run(model: Model, inputs: AllocationInput, year: int | None = None) -> Alloc
     """Run ``model`` on the register snapshot of ``year`` (default: the model's year)."""
     year = model.year if year is None else year
     ctx = build_context(model, inputs, year)
-    schools = ctx.schools
     done = compute(ctx)
+    # what no component paid is read from the context and the outputs alone: it runs beside
+    # the assembly of the lines below (Polars releases the GIL), not after it
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        unallocated_job = pool.submit(find_unallocated, ctx, done)
+        return _assemble(model, inputs, ctx, done, unallocated_job)
+
+
+def _assemble(model: Model, inputs: AllocationInput, ctx: Context, done: dict[str, Output], unallocated_job: Future[tuple[Unallocated, ...]]) -> AllocationResult:
+    """The run's lines in statement order with VAT compensation, the pots and the schools."""
+    schools = ctx.schools
     # keep each component's own line order (bands in the model's order) on the statement
     lines = pl.concat(
         [o.lines.with_row_index("_seq") for o in done.values()] or [empty_lines().with_row_index("_seq")]
@@ -554,13 +563,18 @@ def run(model: Model, inputs: AllocationInput, year: int | None = None) -> Alloc
         # sort much faster than text; a line for a school outside the register has none
         _school_position(ctx.school_cols["school_unit_code"]).alias("_school"),
     )
-    if lines["_school"].null_count() == 0:
+    n_school, n_order, n_seq = ctx.school_cols.height, len(order), int(lines.select(pl.col("_seq").max().fill_null(0)).item()) + 1
+    if lines["_school"].null_count() == 0 and n_school * n_order * n_seq < 2**62:
+        # the three integers as one: a sort on one Int64 column is about half the time of a
+        # sort on three (measured 10 → 5 ms for 112 000 lines)
+        lines = lines.sort((pl.col("_school").cast(pl.Int64) * n_order + pl.col("_order")) * n_seq + pl.col("_seq"))
+    elif lines["_school"].null_count() == 0:
         lines = lines.sort(["_school", "_order", "_seq"])
     else:  # a sort on the two integers, then a stable sort on the text code
         lines = lines.sort(["_order", "_seq"]).sort("school_unit_code", maintain_order=True)
     lines = lines.drop("_order", "_seq", "_school")
     pots = tuple(p for o in done.values() for p in o.pots)
-    unallocated = find_unallocated(ctx, done)
+    unallocated = unallocated_job.result()
     bad = [p for p in pots if p.kind == "pot" and p.difference_ore != 0 and p.distributed_ore != 0]
     if bad:  # a bug, not a user error: apportionment must be exact
         raise AssertionError(f"pot {bad[0].id} does not reconcile: {bad[0].difference_ore} öre")
@@ -587,4 +601,4 @@ def run(model: Model, inputs: AllocationInput, year: int | None = None) -> Alloc
         table = table.with_columns(
             pl.lit(None, dtype=pl.Float64).alias("index"), pl.lit(None, dtype=pl.String).alias("index_basis"), pl.lit(None, dtype=pl.Int8).alias("need_quartile")
         )
-    return AllocationResult(model, year, lines, table.sort("school_unit_code"), pots, inputs.source, unallocated)
+    return AllocationResult(model, ctx.year, lines, table.sort("school_unit_code"), pots, inputs.source, unallocated)
