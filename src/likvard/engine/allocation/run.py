@@ -467,7 +467,9 @@ def build_context(model: Model, inputs: AllocationInput, year: int) -> Context:
             (pl.col("special_group") == "rsu") & pl.col("rsu_group").is_not_null(),
         )
         upper_job = pool.submit(
-            pupils.select("school_unit_code", "school_form", "programme", "resident", "merit_value_year9").filter, pl.col("school_form").is_in(["gy", "gyan"])
+            # two comparisons, not is_in: about half the time over 1.1 M pupils (measured 7.7 → 4 ms)
+            pupils.select("school_unit_code", "school_form", "programme", "resident", "merit_value_year9").filter,
+            (pl.col("school_form") == "gy") | (pl.col("school_form") == "gyan"),
         )
         decisions_job = pool.submit(join_decisions, inputs.decisions.filter(pl.col("year") == year), pupils, year, school_cols)
         cells = cells_job.result()
