@@ -272,7 +272,9 @@ def _cells(model: Model, pupils: pl.DataFrame, school_cols: pl.DataFrame) -> pl.
     """Pupils counted by school, form, grade, programme and residence, with one count column
     per leisure form and per flag the model's components read (e.g. ``f_su_75``), and the
     school's position in ``school_cols`` (sorted by code) as ``school``: components count per
-    school by bincounts over it instead of grouping by the text code."""
+    school by bincounts over it instead of grouping by the text code. ``class`` numbers the
+    (form, grade, programme) combinations from 0 (the same combination, the same number), so
+    the grade bands can be matched on a few dozen classes instead of every cell's text."""
     counts = _count_columns(model)
     coded = _coded_cells(pupils, school_cols, counts)
     return coded if coded is not None else _grouped_cells(pupils, school_cols, counts)
@@ -286,6 +288,7 @@ def _grouped_cells(pupils: pl.DataFrame, school_cols: pl.DataFrame, counts: dict
         .group_by(_CELL_KEYS)
         .agg(pl.len().cast(pl.Int64).alias("n"), *[pl.col(name).sum().cast(pl.Int64) for name in counts])
         .join(school_cols.with_row_index("school"), on="school_unit_code", how="left")
+        .with_columns((pl.struct("school_form", "grade", "programme").rank("dense") - 1).cast(pl.UInt32).alias("class"))
     )  # unsorted: every component sorts what it apportions or emits
 
 
@@ -343,7 +346,8 @@ def _coded_cells(pupils: pl.DataFrame, school_cols: pl.DataFrame, counts: dict[s
     pupil_cell = rank[key]
     counted = {name: np.bincount(pupil_cell[(pattern & (1 << i)) != 0], minlength=cell.size) for i, name in enumerate(counts)}
     school = pl.Series(cell // 2 // present.size).cast(pl.UInt32)
-    combo = present[(cell // 2) % present.size]
+    klass = (cell // 2) % present.size
+    combo = present[klass]
     return pl.DataFrame(
         {
             "school_unit_code": codes.gather(school),
@@ -354,7 +358,7 @@ def _coded_cells(pupils: pl.DataFrame, school_cols: pl.DataFrame, counts: dict[s
             "n": pl.Series(n[cell], dtype=pl.Int64),
             **{name: pl.Series(v, dtype=pl.Int64) for name, v in counted.items()},
         }
-    ).hstack([*school_cols.select(pl.all().exclude("school_unit_code").gather(school)), school.alias("school")])
+    ).hstack([*school_cols.select(pl.all().exclude("school_unit_code").gather(school)), school.alias("school"), pl.Series("class", klass, dtype=pl.UInt32)])
 
 
 def _form_code() -> pl.Expr:
@@ -498,14 +502,21 @@ def build_context(model: Model, inputs: AllocationInput, year: int) -> Context:
     return ctx
 
 
+#: Kinds that take longest on a large register (an RSU pool, the index and merit pots), slowest first.
+_SLOW_KINDS = ("pooled_premium", "index_pot", "merit_pot")
+
+
 def compute(ctx: Context) -> dict[str, Output]:
     """Every component of the context's model, in the model's order."""
     done: dict[str, Output] = {}
     # Components read only the context (never each other's output), so they run side by side:
     # Polars releases the GIL, and the results are put back in the model's order.
     first = [c for c in ctx.model.components if c.kind not in POST_KINDS]
+    # the slowest kinds are started first, so no long one starts last and runs alone at the end
+    # (measured on the national register: the RSU pool started at 60 ms of 90 and ended last)
+    started = sorted(first, key=lambda c: _SLOW_KINDS.index(c.kind) if c.kind in _SLOW_KINDS else len(_SLOW_KINDS))
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        futures = {c.id: pool.submit(REGISTRY[c.kind], c, ctx, done) for c in first}
+        futures = {c.id: pool.submit(REGISTRY[c.kind], c, ctx, done) for c in started}
         for c in first:
             done[c.id] = futures[c.id].result()
     # a minimum level, a floor or an area-cost factor reads what the components before it paid

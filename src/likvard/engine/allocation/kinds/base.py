@@ -251,25 +251,37 @@ def band_counts(ctx: Context, cells: pl.DataFrame, bands: tuple[Band, ...]) -> p
     """Pupils per school and band (leisure bands count only pupils in that leisure form,
     programme bands only pupils on that programme), sorted by school unit code and band.
 
-    The (school, band) sums are one bincount over ``school × bands + band`` (the school's
-    position in ``ctx.schools``, which is sorted by code), so they come out in that order
-    without a group-by or sort over text keys."""
+    The (school, band) sums are bincounts over ``school × classes + class`` (the school's
+    position in ``ctx.schools``, which is sorted by code, and the cell's class) times a
+    class × band table, so they come out in that order without a group-by or sort over text
+    keys."""
     frame = bands_frame(bands)
-    joined = cells.select("school", "school_form", "grade", "programme", "n", "l_fritidshem", "l_fritidsklubb").join(
-        frame.select("school_form", "grade", "band", "band_leisure", "band_programme"), on=["school_form", "grade"], how="inner"
-    )
-    count = (
-        pl.when(pl.col("band_leisure") == "fritidshem")
-        .then(pl.col("l_fritidshem"))
-        .when(pl.col("band_leisure") == "fritidsklubb")
-        .then(pl.col("l_fritidsklubb"))
-        .otherwise(pl.col("n"))
-    )
-    counted = joined.filter(pl.col("band_programme").is_null() | (pl.col("band_programme") == pl.col("programme"))).select(
-        (pl.col("school").cast(pl.Int64) * len(bands) + pl.col("band")).alias("key"), count.cast(pl.Float64).alias("count")
-    )
     codes = ctx.school_cols["school_unit_code"]
-    n = np.bincount(counted["key"].to_numpy(), weights=counted["count"].to_numpy(), minlength=codes.len() * len(bands)).astype(np.int64)
+    n_schools, n_bands = codes.len(), len(bands)
+    # the bands are matched to the cells' classes (a few dozen form, grade and programme
+    # combinations), not to every cell: a join over text keys of 80 000 cells was most of
+    # the time (measured 5 → 1.5 ms for the national register's compulsory school)
+    classes = cells.select("class", "school_form", "grade", "programme").unique("class", keep="any")
+    pairs = (
+        classes.join(frame.select("school_form", "grade", "band", "band_leisure", "band_programme"), on=["school_form", "grade"], how="inner")
+        .filter(pl.col("band_programme").is_null() | (pl.col("band_programme") == pl.col("programme")))
+        .select("class", "band", pl.when(pl.col("band_leisure") == "fritidshem").then(1).when(pl.col("band_leisure") == "fritidsklubb").then(2).otherwise(0).alias("counted"))
+    )
+    klass = cells["class"].cast(pl.Int64).to_numpy()
+    n_classes = int(klass.max()) + 1 if klass.size else 1
+    school_class = cells["school"].cast(pl.Int64).to_numpy() * n_classes + klass
+    total = np.zeros((n_schools, n_bands))
+    # pupils per school and class in each count column (all pupils, or those in a leisure form)
+    # times which bands each class falls in: float sums of integer counts are exact (< 2**53)
+    for counted, column in enumerate(("n", "l_fritidshem", "l_fritidsklubb")):
+        mine = pairs.filter(pl.col("counted") == counted)
+        if mine.height == 0:
+            continue
+        in_band = np.zeros((n_classes, n_bands))
+        np.add.at(in_band, (mine["class"].to_numpy(), mine["band"].to_numpy()), 1.0)  # a class listed twice in a band counts twice, as a join would
+        per_class = np.bincount(school_class, weights=cells[column].to_numpy(), minlength=n_schools * n_classes).reshape(n_schools, n_classes)
+        total += per_class @ in_band
+    n = total.ravel().astype(np.int64)
     key = np.flatnonzero(n > 0)
     school, band = key // len(bands), key % len(bands)
     return pl.DataFrame(
