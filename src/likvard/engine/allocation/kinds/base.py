@@ -177,14 +177,28 @@ def select_cells(c: Component, ctx: Context, *, residents: bool | None = None) -
     forms, operators, only_residents = key[:3]
 
     def select() -> pl.DataFrame:
-        cond = pl.col("school_form").is_in(list(forms)) & pl.col("operator").is_in(list(operators))
+        # the forms are tested on the classes (a few dozen) and the organisers on the schools,
+        # then picked for every cell by its class and school position: the text tests over
+        # all 80 000 cells were most of a selection's time (measured 2.3 → 1.1 ms CPU each)
+        school, klass, resident, classes = ctx.shared(("cell codes",), lambda: _cell_codes(ctx.cells))
+        form_ok = np.zeros(int(klass.max()) + 1 if klass.size else 1, dtype=bool)
+        form_ok[classes["class"].to_numpy()] = classes["school_form"].is_in(list(forms)).fill_null(False).to_numpy()
+        keep = form_ok[klass] & ctx.school_cols["operator"].is_in(list(operators)).fill_null(False).to_numpy()[school]
         if only_residents:
-            cond = cond & pl.col("resident")
-        cells = ctx.cells.filter(cond)
+            keep &= resident
+        cells = ctx.cells.filter(pl.Series(keep, dtype=pl.Boolean))
         kind = schools_of_type(c, ctx)
         return cells if kind is None else cells.join(kind, on="school_unit_code", how="semi")
 
     return ctx.shared(("select", *key), select)
+
+
+def _cell_codes(cells: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, pl.DataFrame]:
+    """The cells' school positions, classes and residence as arrays, and each class's form."""
+    school = cells["school"].cast(pl.Int64).to_numpy()
+    klass = cells["class"].cast(pl.Int64).to_numpy()
+    resident = cells["resident"].fill_null(False).to_numpy()
+    return school, klass, resident, cells.select("class", "school_form").unique("class", keep="any")
 
 
 def flag_column(c: Component) -> str:
