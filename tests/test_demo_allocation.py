@@ -198,3 +198,34 @@ def test_individual_support_includes_anpassad_grundskola_and_carries_no_vat(run_
     from decimal import ROUND_HALF_EVEN, Decimal
 
     assert vat["amount_ore"] == int((Decimal(base) * Decimal("0.06")).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def test_the_rules_the_audit_check_found_since_pay_by_the_plan(run_json):
+    """IB is outside the common price list (L3831–3835); Kunskapsbidraget's F–3 part counts
+    every pupil of the school (L4278–4279); own upper-secondary schools' verksamhetsstöd is paid
+    per decision from its 25,7 mnkr (L4341–4342); the SPV grant covers other municipalities'
+    schools too (L3814–3816)."""
+    from likvard.data.demo import build
+    from likvard.engine.allocation import load_model
+
+    model = load_model(ROOT / "models/stockholm-2024")
+    assert "IB" not in model.common_price_list and "other_municipality" in model.component("spv_grant").operators
+    inputs = build(1)
+    pupils = inputs.pupils.filter(pl.col("year") == 2024)
+    # IB pupils of independent schools count for the socioeconomic merit pot, not the strukturtillägg
+    independent = set(inputs.schools.filter(pl.col("operator") == "independent")["school_unit_code"])
+    ib = pupils.filter((pl.col("programme") == "IB") & pl.col("school_unit_code").is_in(list(independent)) & (pl.col("home_municipality") == "0180"))
+    assert ib.height > 0
+    code = ib.group_by("school_unit_code").len().sort("len", descending=True)["school_unit_code"][0]
+    on_list = pupils.filter((pl.col("school_unit_code") == code) & (pl.col("home_municipality") == "0180") & pl.col("programme").is_in(list(model.common_price_list)))
+    school = next(s for s in run_json["schools"] if s["school_unit_code"] == code)
+    lines = {ln["component"]: ln for ln in school["lines"]}
+    structural = int(lines["gy_structural_supplement"]["explanation"].split()[0]) if "gy_structural_supplement" in lines else 0
+    assert structural == on_list.height and "gy_socioeconomic" in lines
+    # F–3: every pupil of Rinkebyskolan in F–3, resident or not
+    f3 = pupils.filter((pl.col("school_unit_code") == "37416253") & pl.col("grade").is_in(["F", "1", "2", "3"]) & (pl.col("school_form") == "gr")).height
+    rinkeby = next(s for s in run_json["schools"] if s["school_unit_code"] == "37416253")
+    assert next(ln for ln in rinkeby["lines"] if ln["component"] == "state_grant_f3")["quantity"] == f3
+    # verksamhetsstöd: own schools only, within its 25,7 mnkr
+    paid = [(s["operator"], ln["amount_ore"]) for s in run_json["schools"] for ln in s["lines"] if ln["component"] == "gy_operational_support"]
+    assert paid and {op for op, _ in paid} == {"municipal"} and 25_000_000_00 < sum(a for _, a in paid) <= 25_700_000_00

@@ -892,12 +892,16 @@ def interim_index(pupils: pl.DataFrame) -> pl.DataFrame:
 
 #: Individual support decisions per year (2024; earlier years shrink with the pupils).
 DECISIONS_2024 = {"pupils": 700, "total_kr": 94_000_000, "extensive_share": 0.3, "resource_share": 0.2, "special": 200}
+#: Verksamhetsstöd for resident pupils of own upper-secondary schools: 25,7 mnkr in 2024
+#: (seed 000 L4341–4342) over about 120 decisions.
+GY_DECISIONS_2024 = {"pupils": 120, "total_kr": 25_700_000}
 
 
 def _decisions(rng: np.random.Generator, pupils: pl.DataFrame, schools: pl.DataFrame) -> pl.DataFrame:
     """Individual support decisions (tilläggsbelopp): ≈ 700 resident pupils a year, ≈ 30 %
     extensive, about a fifth of the resource-school pupils among them, amounts in whole
-    kronor scaled so that amount × (1 + 25 % for extensive) sums to ≈ 94 mnkr in 2024."""
+    kronor scaled so that amount × (1 + 25 % for extensive) sums to ≈ 94 mnkr in 2024; and
+    ≈ 120 verksamhetsstöd decisions for own upper-secondary schools' pupils (≈ 25,7 mnkr)."""
     resource = schools.filter(pl.col("resource_school")).select("school_unit_code")
     planned = schools.filter(pl.col("operator").is_in(["municipal", "independent"])).select("school_unit_code")  # the plan's 94 mnkr
     frames = []
@@ -930,6 +934,26 @@ def _decisions(rng: np.random.Generator, pupils: pl.DataFrame, schools: pl.DataF
                     "kind": ["individual_support"] * chosen.height,
                     "amount_ore": kr * 100,
                     "extensive": extensive,
+                }
+            )
+        )
+    # upper secondary's verksamhetsstöd, drawn after every grundskola decision (so those stay
+    # what they were): resident pupils of own gy schools, no surcharge in the plan
+    own_gy = schools.filter((pl.col("form") == "gy") & (pl.col("operator") == "municipal")).select("school_unit_code")
+    for year in YEARS:
+        drift = 1.0 - 0.01 * (2024 - year)
+        cand = pupils.filter((pl.col("year") == year) & (pl.col("home_municipality") == STOCKHOLM) & (pl.col("school_form") == "gy")).join(own_gy, on="school_unit_code", how="semi")
+        chosen = cand.sample(n=min(cand.height, round(GY_DECISIONS_2024["pupils"] * drift)), seed=int(rng.integers(0, 2**31)))
+        raw = rng.gamma(2.2, 50_000, chosen.height)
+        kr = np.maximum(np.round(raw * GY_DECISIONS_2024["total_kr"] * drift / raw.sum()), 1_000).astype(np.int64)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "year": np.full(chosen.height, year, dtype=np.int32),
+                    "pupil_id": chosen["pupil_id"],
+                    "kind": ["individual_support"] * chosen.height,
+                    "amount_ore": kr * 100,
+                    "extensive": np.zeros(chosen.height, dtype=bool),
                 }
             )
         )

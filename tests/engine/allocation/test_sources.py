@@ -102,3 +102,21 @@ def test_a_figure_outside_the_cited_lines_is_found():
     assert _stated("11 486 kr", "\n".join(plan[3610:3614]))
     assert not _stated("11 486 kr", "\n".join(plan[4094:4115]))
     assert _stated("80 100 kr", "upp till 80,1 tkr per elev") and _stated("25 %", "ett påslag om 25 procent")
+
+
+def _central_items() -> list[tuple[str, int, dict[str, Any], set[str]]]:
+    frames = [f for doc in load_model(MODEL).raw.values() for f in doc.get("frame", [])]
+    return [(f["id"], i, item, set(f.get("derived", [])) | set(f.get("interpreted", []))) for f in frames for i, item in enumerate(f.get("central", []))]
+
+
+@pytest.mark.parametrize("frame,i,item,exempt", _central_items(), ids=lambda v: v if isinstance(v, str) else str(v) if isinstance(v, int) else "")
+def test_every_central_item_stands_in_its_own_lines(frame, i, item, exempt):
+    """A frame's central item (money kept by the office) cites its own lines: its amount must
+    stand there, not only somewhere in the frame's range."""
+    if f"central.{i}.amount" in exempt:
+        return
+    plan = SEED.read_text(encoding="utf-8").splitlines()
+    cited = _lines(item.get("source", ""))
+    assert cited, f"{frame} central {i}: source cites no lines"
+    text = "\n".join(line for a, b in cited for line in plan[a - 1 : b])
+    assert _stated(str(item["amount"]), text), f"{frame} central {i} ({item['label']}) cites {item['source']!r}, which does not state {item['amount']}"

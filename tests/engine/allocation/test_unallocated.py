@@ -25,8 +25,10 @@ def test_a_run_on_a_complete_register_leaves_nothing_unallocated(model, register
 def test_every_unpaid_record_is_named_with_its_reason(model, register):
     pupils = register.pupils
     year = pupils.filter(pl.col("year") == 2024)
-    # a decision for a pupil of a school form no individual component takes (gy)
-    gy_pupil = year.filter(pl.col("school_form") == "gy")["pupil_id"][0]
+    # a decision for a pupil no individual component takes (gy at an independent school: the
+    # verksamhetsstöd is for own schools' pupils, L4341–4342)
+    independent = register.schools.filter(pl.col("operator") == "independent").select("school_unit_code")
+    gy_pupil = year.filter(pl.col("school_form") == "gy").join(independent, on="school_unit_code", how="semi")["pupil_id"][0]
     decisions = pl.concat([register.decisions, register.decisions.head(1).with_columns(pl.lit(gy_pupil).alias("pupil_id"), pl.lit(2024, dtype=pl.Int32).alias("year"))])
     # a pupil placed in an RSU group the group list does not have
     placed = year.filter(pl.col("special_group") == "rsu")["pupil_id"][0]
@@ -36,7 +38,7 @@ def test_every_unpaid_record_is_named_with_its_reason(model, register):
     changed = dataclasses.replace(register, pupils=pupils, decisions=decisions, schools=schools)
     result = run(model, changed)
     found = {(u.kind, u.record): u for u in result.unallocated}
-    assert found[("decision", gy_pupil)].reason.startswith("ingen komponent för individuella beslut omfattar skolformen gy")
+    assert found[("decision", gy_pupil)].reason.startswith("ingen komponent för individuella beslut omfattar skolformen gy hos huvudmannen independent")
     assert "RSU-saknas" in found[("rsu_place", placed)].reason
     grant = found[("grant", "Hillelskolan")]
     assert grant.component == "profile_grants" and "ingen skola med det namnet" in grant.reason and "1\u00a0800\u00a0000\u00a0kr" in grant.reason
