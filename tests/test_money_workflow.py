@@ -355,3 +355,21 @@ def test_on_another_municipalitys_own_data_the_figures_rest_on_its_statements_an
     )
     assert all(s.value_added is None for c in hidden for s in found.school(c) if s.year == 2024)
     assert "r = " in found.summary() and found.to_dict()["years"][-1]["n"] == summary.n
+
+
+def test_the_socioeconomic_money_is_found_by_kind_in_any_municipalitys_model():
+    """Not Stockholm's component ids: the index and merit-value pots the municipality funds."""
+    from pathlib import Path
+
+    from likvard.engine.allocation import load_model
+    from likvard.workflows.money import socioeconomic_components
+
+    root = Path(__file__).resolve().parents[1]
+
+    def found(directory: str) -> tuple[str, ...]:
+        model = load_model(root / directory)
+        return socioeconomic_components({"id": c.id, "kind": c.kind, "funding": c.funding} for c in model.components)
+
+    assert found("models/stockholm-2024") == ("socioeconomic", "gy_socioeconomic", "gy_structural_supplement")  # not the state's grant
+    assert found("examples/small-municipality/model") == ("socioeconomic",)
+    assert found("examples/england-nff/model") == ()  # the NFF has no such pot: the section shows no money

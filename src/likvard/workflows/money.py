@@ -37,14 +37,29 @@ __all__ = [
     "lines_frame",
     "money_and_results",
     "money_per_pupil",
+    "socioeconomic_components",
     "value_added_frame",
 ]
 
-#: The components whose lines are "the socioeconomic money": Stockholm's grundskola pot
+#: Stockholm's names, the default when no model is given (the web takes them from each run's model,
+#: ``socioeconomic_components``). The components whose lines are "the socioeconomic money": its grundskola pot
 #: (``socioeconomic``, rules-2024.md §5, L3739–3766) and its upper-secondary one
 #: (``gy_socioeconomic``, L3859–3867). The state's Kunskapsbidraget distributed by the same
 #: index (``state_grant_socioeconomic``) is the state's money and is left out unless asked for.
 SOCIOECONOMIC_COMPONENTS: tuple[str, ...] = ("socioeconomic", "gy_socioeconomic")
+#: The component kinds that distribute money by the pupils' background: an index pot (the
+#: grundskola's socioeconomic money) and a merit-value pot (upper secondary's).
+SOCIOECONOMIC_KINDS: tuple[str, ...] = ("index_pot", "merit_pot")
+
+
+def socioeconomic_components(components: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The ids of a model's socioeconomic money (``AllocationResult.components_dict()`` or a
+    stored run's ``summary["components"]``): its index and merit-value pots funded by the
+    municipality, whatever the municipality calls them. The state's grant distributed by the
+    same index is left out (as ``SOCIOECONOMIC_COMPONENTS`` leaves out Stockholm's)."""
+    return tuple(c["id"] for c in components if c.get("kind") in SOCIOECONOMIC_KINDS and c.get("funding", "municipal") == "municipal")
+
+
 #: Groups under 10 pupils are shown as ``..`` and take no part (Skolverket's convention).
 MIN_PUPILS = 10
 

@@ -89,13 +89,14 @@ def money_question(outcome: str, *, until: int | None = None) -> tuple[Any, list
     from likvard.web.allocation.models import SchoolAllocation
     from likvard.workflows.money import (
         LINES_SCHEMA,
-        SOCIOECONOMIC_COMPONENTS,
         VALUE_ADDED_SCHEMA,
         money_and_results,
+        socioeconomic_components,
     )
 
     runs = money_runs(until)
-    wanted = set(SOCIOECONOMIC_COMPONENTS)
+    # each run's own model says which of its components are the socioeconomic money
+    wanted = {c for r in runs for c in socioeconomic_components(r.summary.get("components", []))}
     years = {r.pk: r.year for r in runs}
     rows: list[tuple[int, str, int, str | None, int]] = []
     for run_id, code, pupils, lines in SchoolAllocation.objects.filter(run_id__in=list(years)).values_list("run_id", "school__school_unit_code", "pupils", "lines"):
@@ -114,7 +115,7 @@ def money_question(outcome: str, *, until: int | None = None) -> tuple[Any, list
     ]
     lines_table = pl.DataFrame(rows, schema=LINES_SCHEMA, orient="row")
     va_table = pl.DataFrame(va, schema=VALUE_ADDED_SCHEMA, orient="row")
-    return money_and_results(lines_table, va_table, outcome=outcome), run_notes(runs)
+    return money_and_results(lines_table, va_table, outcome=outcome, components=sorted(wanted)), run_notes(runs)
 
 
 def money_report(until: int) -> dict[str, Any]:
