@@ -49,6 +49,7 @@ def _facts(school: School, year: int) -> dict[str, Any]:
     from likvard.web.goals.reading import current_plan, target_rows
     from likvard.web.goals.views import number
     from likvard.web.results.views import OUTCOME_LABELS
+    from likvard.workflows.money import SOCIOECONOMIC_KINDS
 
     def shown(e: ResultEstimate) -> dict[str, Any]:
         label = OUTCOME_LABELS.get(e.outcome, e.outcome)
@@ -69,7 +70,10 @@ def _facts(school: School, year: int) -> dict[str, Any]:
     run = latest_run(year)
     row = run.schools.filter(school=school).first() if run is not None else None
     if row is not None:
-        socio = sum(int(ln.get("amount_ore") or 0) for ln in row.lines if ln.get("component") in ("socioeconomic", "state_grant_socioeconomic"))
+        # the run's socioeconomically distributed pots, the municipality's and the state grant's
+        # (Kunskapsbidraget) alike, by kind: not Stockholm's component ids
+        socio_ids = {c["id"] for c in run.summary.get("components", []) if c.get("kind") in SOCIOECONOMIC_KINDS}
+        socio = sum(int(ln.get("amount_ore") or 0) for ln in row.lines if ln.get("component") in socio_ids)
         facts.update(
             total=format_ore(row.total_ore), per_pupil=format_ore(row.per_pupil_ore) if row.per_pupil_ore is not None else "–",
             socioeconomic=format_ore(socio), index=f"{row.index:.1f}".replace(".", ",") if row.index is not None else "–", quartile=row.need_quartile or "–",
