@@ -122,6 +122,13 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     write_atomic(path, lambda p: p.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8"))
 
 
+def write_bytes(path: Path | None, content: Callable[[], bytes]) -> None:
+    """A rendered document (PDF, Word) written atomically, rendered only when asked for."""
+    if path is not None:
+        data = content()
+        write_atomic(path, lambda p: p.write_bytes(data))
+
+
 def write_xlsx(path: Path, data: dict[str, Any]) -> None:
     from likvard.exports.xlsx import write_allocation_xlsx
 

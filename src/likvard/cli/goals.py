@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import DEFAULT_MODEL, demo_notice, fail, t, user_errors, write_json
+from .common import DEFAULT_MODEL, demo_notice, fail, t, user_errors, write_bytes, write_json
 
 if TYPE_CHECKING:
     from likvard.workflows.goals import GoalData
@@ -167,8 +167,6 @@ def report_cmd(
     """The tertial or annual report of the plan: per goal its indicators and activities."""
     from likvard.workflows.goals import REPORT_PERIODS, report
 
-    from .common import write_atomic
-
     if period not in REPORT_PERIODS:
         fail(t(f"--period ska vara T1, T2 eller year, inte {period!r}", f"--period must be T1, T2 or year, not {period!r}"))
     if not (pdf or docx or json_out):
@@ -178,16 +176,10 @@ def report_cmd(
         doc = report(goals, period)
         if json_out:
             write_json(json_out, doc)
-        if pdf:
-            from likvard.exports.report import report_pdf
+        from likvard.exports.report import report_docx, report_pdf
 
-            content = report_pdf(doc)
-            write_atomic(pdf, lambda p: p.write_bytes(content))
-        if docx:
-            from likvard.exports.report import report_docx
-
-            content_docx = report_docx(doc)
-            write_atomic(docx, lambda p: p.write_bytes(content_docx))
+        write_bytes(pdf, lambda: report_pdf(doc))
+        write_bytes(docx, lambda: report_docx(doc))
     s = doc["summary"]
     typer.echo(t(f"Rapport {period} {year}: {doc['indicators']} indikatorer — {s['met']} uppfyllda, {s['partly_met']} delvis, {s['not_met']} ej uppfyllda, {s['no_data']} utan uppgift.",
                  f"Report {period} {year}: {doc['indicators']} indicators — {s['met']} met, {s['partly_met']} partly, {s['not_met']} not met, {s['no_data']} without data."))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import demo_notice, fail, t, user_errors, write_atomic, write_json
+from .common import demo_notice, fail, t, user_errors, write_bytes, write_json
 
 group = typer.Typer(help=t("Insatskatalogen och stödet till skolorna.", "The intervention catalogue and the support schools got."), no_args_is_help=True)
 
@@ -53,16 +53,10 @@ def report_cmd(
         doc = support_report(catalogue, codes, min(first, last), max(first, last), names)
         if json_out:
             write_json(json_out, doc)
-        if pdf:
-            from likvard.exports.support import support_pdf
+        from likvard.exports.support import support_docx, support_pdf
 
-            content = support_pdf(doc)
-            write_atomic(pdf, lambda p: p.write_bytes(content))
-        if docx:
-            from likvard.exports.support import support_docx
-
-            content_docx = support_docx(doc)
-            write_atomic(docx, lambda p: p.write_bytes(content_docx))
+        write_bytes(pdf, lambda: support_pdf(doc))
+        write_bytes(docx, lambda: support_docx(doc))
     for s in doc["schools"]:
         typer.echo(f"{s['name']} ({s['school_unit_code']}): {len(s['interventions'])} {t('insatser', 'interventions')}")
         for i in s["interventions"]:

@@ -897,6 +897,19 @@ DECISIONS_2024 = {"pupils": 700, "total_kr": 94_000_000, "extensive_share": 0.3,
 GY_DECISIONS_2024 = {"pupils": 120, "total_kr": 25_700_000}
 
 
+def _decision_rows(year: int, pupils: pl.Series, kr: np.ndarray, extensive: np.ndarray) -> pl.DataFrame:
+    """One year's individual-support decisions: whole kronor per pupil, extensive or not."""
+    return pl.DataFrame(
+        {
+            "year": np.full(pupils.len(), year, dtype=np.int32),
+            "pupil_id": pupils,
+            "kind": ["individual_support"] * pupils.len(),
+            "amount_ore": kr * 100,
+            "extensive": extensive,
+        }
+    )
+
+
 def _decisions(rng: np.random.Generator, pupils: pl.DataFrame, schools: pl.DataFrame) -> pl.DataFrame:
     """Individual support decisions (tilläggsbelopp): ≈ 700 resident pupils a year, ≈ 30 %
     extensive, about a fifth of the resource-school pupils among them, amounts in whole
@@ -926,17 +939,7 @@ def _decisions(rng: np.random.Generator, pupils: pl.DataFrame, schools: pl.DataF
         raw = rng.gamma(2.2, 50_000, chosen.height)
         weight = np.where(extensive, 1.25, 1.0)
         kr = np.maximum(np.round(raw * DECISIONS_2024["total_kr"] * drift / (raw * weight).sum()), 1_000).astype(np.int64)
-        frames.append(
-            pl.DataFrame(
-                {
-                    "year": np.full(chosen.height, year, dtype=np.int32),
-                    "pupil_id": chosen["pupil_id"],
-                    "kind": ["individual_support"] * chosen.height,
-                    "amount_ore": kr * 100,
-                    "extensive": extensive,
-                }
-            )
-        )
+        frames.append(_decision_rows(year, chosen["pupil_id"], kr, extensive))
     # upper secondary's verksamhetsstöd, drawn after every grundskola decision (so those stay
     # what they were): resident pupils of own gy schools, no surcharge in the plan
     own_gy = schools.filter((pl.col("form") == "gy") & (pl.col("operator") == "municipal")).select("school_unit_code")
@@ -946,17 +949,7 @@ def _decisions(rng: np.random.Generator, pupils: pl.DataFrame, schools: pl.DataF
         chosen = cand.sample(n=min(cand.height, round(GY_DECISIONS_2024["pupils"] * drift)), seed=int(rng.integers(0, 2**31)))
         raw = rng.gamma(2.2, 50_000, chosen.height)
         kr = np.maximum(np.round(raw * GY_DECISIONS_2024["total_kr"] * drift / raw.sum()), 1_000).astype(np.int64)
-        frames.append(
-            pl.DataFrame(
-                {
-                    "year": np.full(chosen.height, year, dtype=np.int32),
-                    "pupil_id": chosen["pupil_id"],
-                    "kind": ["individual_support"] * chosen.height,
-                    "amount_ore": kr * 100,
-                    "extensive": np.zeros(chosen.height, dtype=bool),
-                }
-            )
-        )
+        frames.append(_decision_rows(year, chosen["pupil_id"], kr, np.zeros(chosen.height, dtype=bool)))
     return conform(pl.concat(frames), DECISION_SCHEMA).sort(["year", "pupil_id"])
 
 

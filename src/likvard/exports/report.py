@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -325,20 +326,14 @@ def _docx(doc_json: str, charts: bool) -> bytes:
             for r in g["expected_results"]:
                 d.add_paragraph(r, style="List Bullet")
         if g["indicators"]:
-            t = d.add_table(rows=1, cols=8)
-            t.style = "Table Grid"
-            for cell, text in zip(t.rows[0].cells, ("Indikator", "Årsmål", "Period", "Utfall", "Flickor", "Pojkar", "Status", "Trend"), strict=True):
-                cell.text = text
-                cell.paragraphs[0].runs[0].bold = True
-            for i in g["indicators"]:
-                row = t.add_row().cells
-                values = (
+            docx_table(d, ("Indikator", "Årsmål", "Period", "Utfall", "Flickor", "Pojkar", "Status", "Trend"), [
+                (
                     i["name"], target_text(i), i["period"] or "–", number(i["value"], i["unit"]) if i["period"] else "–",
                     number(i["genders"].get("flickor"), i["unit"]) if i["by_gender"] and i["period"] else "–", number(i["genders"].get("pojkar"), i["unit"]) if i["by_gender"] and i["period"] else "–",
                     STATUS[i["status"]], TREND[i["trend"]],
                 )
-                for cell, text in zip(row, values, strict=True):
-                    cell.text = text
+                for i in g["indicators"]
+            ])
             if charts:
                 for i in g["indicators"]:
                     if len([v for v in i["series"]["values"] if v is not None]) < 2:
@@ -346,14 +341,9 @@ def _docx(doc_json: str, charts: bool) -> bytes:
                     spec = indicator_spec({"Staden": i["series"]["values"]}, i["series"]["periods"], title=i["name"], unit=i["unit"], target=i["target"], width=420, height=140)
                     d.add_picture(io.BytesIO(bytes(render(spec, "png", scale=1.5))), width=Cm(14))
         if g["activities"]:
-            t = d.add_table(rows=1, cols=4)
-            t.style = "Table Grid"
-            for cell, text in zip(t.rows[0].cells, ("Aktivitet", "Start", "Slut", "Status"), strict=True):
-                cell.text = text
-            for a in g["activities"]:
-                row = t.add_row().cells
-                for cell, text in zip(row, (a["text"], a["start"], a["end"], ACTIVITY.get(a["status"], a["status"]) + (f" – {a['comment']}" if a["comment"] else "")), strict=True):
-                    cell.text = text
+            docx_table(d, ("Aktivitet", "Start", "Slut", "Status"), [
+                (a["text"], a["start"], a["end"], ACTIVITY.get(a["status"], a["status"]) + (f" – {a['comment']}" if a["comment"] else "")) for a in g["activities"]
+            ])
         if g["level"] == "committee" or g["indicators"]:
             d.add_paragraph("Analys").runs[0].bold = True
             d.add_paragraph(g["text_analysis"] or "[Skriv analysen här.]")
@@ -362,6 +352,18 @@ def _docx(doc_json: str, charts: bool) -> bytes:
     out = io.BytesIO()
     d.save(out)
     return out.getvalue()
+
+
+def docx_table(d: Any, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """A Word table with a bold header row (the report's and the support report's tables)."""
+    t = d.add_table(rows=1, cols=len(header))
+    t.style = "Table Grid"
+    for cell, text in zip(t.rows[0].cells, header, strict=True):
+        cell.text = text
+        cell.paragraphs[0].runs[0].bold = True
+    for values in rows:
+        for cell, text in zip(t.add_row().cells, values, strict=True):
+            cell.text = text
 
 
 def _money_docx(d: Any, section: dict[str, Any], charts: bool) -> None:
@@ -381,15 +383,7 @@ def _money_docx(d: Any, section: dict[str, Any], charts: bool) -> None:
         if not rows:
             d.add_paragraph("Inga år med både resursfördelning och resultat.")
             continue
-        t = d.add_table(rows=1, cols=len(MONEY_HEADERS))
-        t.style = "Table Grid"
-        for cell, text in zip(t.rows[0].cells, MONEY_HEADERS, strict=True):
-            cell.text = text
-            cell.paragraphs[0].runs[0].bold = True
-        for r in rows:
-            values = (r["year"], r["n"], r["correlation"], *(f"{q['mean']}\n{q['range']}" for q in r["quartiles"]), r["change"])
-            for cell, text in zip(t.add_row().cells, values, strict=True):
-                cell.text = text
+        docx_table(d, MONEY_HEADERS, [(r["year"], r["n"], r["correlation"], *(f"{q['mean']}\n{q['range']}" for q in r["quartiles"]), r["change"]) for r in rows])
         spec = _money_chart(o, 420, 140, title=label) if charts else None
         if spec is not None:
             d.add_picture(io.BytesIO(bytes(render(spec, "png", scale=1.5))), width=Cm(14))

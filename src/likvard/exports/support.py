@@ -53,6 +53,8 @@ def support_pdf(doc: dict[str, Any]) -> bytes:
 def support_docx(doc: dict[str, Any]) -> bytes:
     from docx import Document
 
+    from .report import docx_table
+
     d = Document()
     d.core_properties.title = title(doc)
     d.core_properties.language = "sv-SE"
@@ -62,14 +64,9 @@ def support_docx(doc: dict[str, Any]) -> bytes:
         if not s["interventions"]:
             d.add_paragraph("Inga insatser under perioden.")
             continue
-        t = d.add_table(rows=1, cols=4)
-        t.style = "Table Grid"
-        for cell, text in zip(t.rows[0].cells, ("Insats", "Utförare", "Period", "Status"), strict=True):
-            cell.text = text
-        for i in s["interventions"]:
-            row = t.add_row().cells
-            for cell, text in zip(row, (i["name"] + (" (syntetisk)" if i["synthetic"] else ""), i["provider"] or "–", _period(i), STATUS.get(i["status"], i["status"])), strict=True):
-                cell.text = text
+        docx_table(d, ("Insats", "Utförare", "Period", "Status"), [
+            (i["name"] + (" (syntetisk)" if i["synthetic"] else ""), i["provider"] or "–", _period(i), STATUS.get(i["status"], i["status"])) for i in s["interventions"]
+        ])
     out = io.BytesIO()
     d.save(out)
     return out.getvalue()

@@ -149,7 +149,6 @@ def demo_applications() -> list[Any]:
     lie in the year after the demo's runs, so the stored runs stay as they are; the next year's
     run pays the grants."""
     import datetime as dt
-    import io
 
     import polars as pl
 
@@ -157,9 +156,7 @@ def demo_applications() -> list[Any]:
     from likvard.web.support.actions import apply, grant, refuse
 
     own = School.objects.get(school_unit_code=RINKEBYSKOLAN)
-    snapshot = snapshots.current("pupils", [YEAR])[0]
-    content = type(snapshot).objects.values_list("content", flat=True).get(pk=snapshot.pk)
-    register = pl.read_parquet(io.BytesIO(bytes(content)), columns=["pupil_id", "school_unit_code", "school_form", "home_municipality"])
+    register = snapshots.columns_of(snapshots.current("pupils", [YEAR])[0], ["pupil_id", "school_unit_code", "school_form", "home_municipality"])
     register = register.filter((pl.col("school_form") == "gr") & (pl.col("home_municipality") == own.municipality_code))
     neighbour = School.objects.filter(area=own.area, operator="municipal").exclude(pk=own.pk).order_by("school_unit_code").first()
     start, end = dt.date(YEAR + 1, 1, 1), dt.date(YEAR + 1, 6, 30)

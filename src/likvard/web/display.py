@@ -51,6 +51,15 @@ def result_number(value: float | None, outcome: str, *, suppressed: bool = False
     return f"{value:.1f}".replace(".", ",").replace("-", "\u2212")
 
 
+def indicator_number(value: float | None, unit: str = "") -> str:
+    """An indicator's figure as the plan writes it: decimal comma, one decimal, a real minus;
+    ``..`` when hidden (the goal pages and the result dialogue)."""
+    if value is None:
+        return SUPPRESSED
+    text = f"{value:.1f}".replace(".", ",").replace("-", "−")
+    return f"{text} %" if unit == "%" else text
+
+
 def statement(st: Statement, language: str = "sv") -> dict[str, Any]:
     """A statement's lines with their figures formatted, the first line of a component marked,
     the explanation in the page's language."""

@@ -24,6 +24,7 @@ from likvard.web.accounts.scoping import (
     visible_schools,
 )
 from likvard.web.accounts.views import deny
+from likvard.web.downloads import attachment
 from likvard.web.imports import snapshots
 from likvard.workflows import WorkflowError
 
@@ -102,9 +103,7 @@ def statement_pdf(request: HttpRequest, code: str, year: int) -> HttpResponse:
 
     sources = {c["id"]: c["source"] for c in run.summary.get("components", [])}
     pdf = render_pdf(st, {**run.summary["model"], "data_source": run.data_source}, sources, labels=run.summary.get("labels"))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="resursfordelning-{year}-{code}.pdf"'
-    return response
+    return attachment(pdf, f"resursfordelning-{year}-{code}.pdf")
 
 
 def _visible_run(request: HttpRequest, run_id: int) -> AllocationRun:

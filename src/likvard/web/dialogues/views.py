@@ -46,17 +46,17 @@ def _facts(school: School, year: int) -> dict[str, Any]:
     """What the dialogue starts from: the school's money, index and results against expected."""
     from likvard.money import format_ore
     from likvard.web.allocation.reading import latest_run
+    from likvard.web.display import indicator_number as number
+    from likvard.web.display import result_number
     from likvard.web.goals.reading import current_plan, target_rows
-    from likvard.web.goals.views import number
     from likvard.web.results.views import OUTCOME_LABELS
     from likvard.workflows.money import SOCIOECONOMIC_KINDS
 
     def shown(e: ResultEstimate) -> dict[str, Any]:
         label = OUTCOME_LABELS.get(e.outcome, e.outcome)
-        if e.suppressed or e.actual is None or e.expected is None:  # groups under 10 pupils
-            return {"label": label, "text": ".."}
-        scale, unit = (100.0, " %") if e.outcome == "eligible_vocational" else (1.0, "")  # a share as percent
-        return {"label": label, "text": f"{e.actual * scale:.1f}{unit}, {e.expected * scale:.1f}{unit}".replace(".", ",")}
+        if e.suppressed:  # groups under 10 pupils
+            return {"label": label, "text": result_number(None, e.outcome, suppressed=True)}
+        return {"label": label, "text": f"{result_number(e.actual, e.outcome)}, {result_number(e.expected, e.outcome)}"}
 
     facts: dict[str, Any] = {"estimates": [shown(e) for e in ResultEstimate.objects.filter(school=school, year=year).order_by("-outcome")]}
     # the ambition check: the school's targets for the year against last year's outcomes

@@ -20,6 +20,8 @@ from django.utils.translation import get_language, gettext, gettext_lazy, ngette
 from likvard.engine.indicators import period_sort_key
 from likvard.web.accounts.scoping import ALL_SCHOOLS, may_see_aggregates, role_of, visible_schools
 from likvard.web.accounts.views import deny
+from likvard.web.display import indicator_number as number
+from likvard.web.downloads import attachment
 from likvard.web.schools.models import School
 from likvard.workflows.goals import (
     all_outcomes,
@@ -62,15 +64,6 @@ SOURCE_LABELS = {
     "aggregate": gettext_lazy("viktat medelvärde av skolorna"),
     "form": gettext_lazy("inmatat"),
 }
-HIDDEN = ".."
-
-
-def number(value: float | None, unit: str = "") -> str:
-    """A figure as the plan writes it: decimal comma, one decimal; ``..`` when hidden."""
-    if value is None:
-        return HIDDEN
-    text = f"{value:.1f}".replace(".", ",").replace("-", "−")
-    return f"{text} %" if unit == "%" else text
 
 
 def _target_text(i: Indicator) -> str:
@@ -440,9 +433,4 @@ def report_download(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404
     doc = _report_doc(plan, period)
     name = f"{PERIOD_TITLES[period].lower().replace(' ', '-')}-{plan.year}".replace("ä", "a").replace("å", "a").replace("ö", "o")
-    if fmt == "pdf":
-        response = HttpResponse(report_pdf(doc), content_type="application/pdf")
-    else:
-        response = HttpResponse(report_docx(doc), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return attachment(report_pdf(doc) if fmt == "pdf" else report_docx(doc), f"{name}.{fmt}")

@@ -3,6 +3,7 @@ register snapshots of a year (or the ones a run names)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 
 import polars as pl
@@ -34,6 +35,13 @@ def current(kind: str, years: Iterable[int] | None = None) -> list[Snapshot]:
     if years is not None:
         rows = rows.filter(year__in=list(years))
     return sorted(rows, key=lambda s: s.year)
+
+
+def columns_of(snapshot: Snapshot, columns: list[str]) -> pl.DataFrame:
+    """Only these columns of one snapshot (Parquet reads them alone): who is in a register,
+    without decoding all of it."""
+    content = Snapshot.objects.values_list("content", flat=True).get(pk=snapshot.pk)
+    return pl.read_parquet(io.BytesIO(bytes(content)), columns=columns)
 
 
 def school_frame() -> pl.DataFrame:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from likvard.web.accounts.scoping import ALL_SCHOOLS, may_list_schools, role_of, visible_schools
 from likvard.web.accounts.views import deny
+from likvard.web.downloads import attachment
 from likvard.workflows.interventions import support_report
 
 from .models import Intervention
@@ -114,9 +115,4 @@ def report_download(request: HttpRequest, fmt: str) -> HttpResponse:
 
     doc, _, _ = _report(request)
     name = f"centralt-stod-{doc['from']}-{doc['to']}"
-    if fmt == "pdf":
-        response = HttpResponse(support_pdf(doc), content_type="application/pdf")
-    else:
-        response = HttpResponse(support_docx(doc), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return attachment(support_pdf(doc) if fmt == "pdf" else support_docx(doc), f"{name}.{fmt}")

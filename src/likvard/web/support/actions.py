@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 from typing import Any
 
 import polars as pl
@@ -81,8 +80,7 @@ def _check_pupil(school: School, pupil_id: str, year: int) -> list[tuple[str, st
     snapshot = _register_year(year)
     if snapshot is None:
         return [("pupil", "det finns inget elevregister att pröva eleven mot: importera elevregistret först")]
-    content = type(snapshot).objects.values_list("content", flat=True).get(pk=snapshot.pk)
-    frame = pl.read_parquet(io.BytesIO(bytes(content)), columns=["pupil_id", "school_unit_code"])
+    frame = snapshots.columns_of(snapshot, ["pupil_id", "school_unit_code"])
     at = frame.filter(pl.col("pupil_id") == pupil_id)["school_unit_code"].to_list()
     if school.school_unit_code in at:
         return []
