@@ -14,7 +14,8 @@ from .inputs import (
     conform,
     empty,
 )
-from .run import AllocationResult, pot_dict, run
+from .result import AllocationResult, pot_dict
+from .run import run
 from .spec import Component, Labels, Model, build_model, load_model, with_overrides
 from .statement import Statement, StatementLine, explain, format_quantity
 from .sweep import Sweep, Vary, parse_vary, sweep

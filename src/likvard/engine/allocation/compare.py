@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from .run import AllocationResult
+from .result import AllocationResult
 
 
 @dataclass(frozen=True)
