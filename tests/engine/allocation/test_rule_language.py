@@ -174,3 +174,105 @@ def test_share_of_pays_each_band_its_own_share_and_refuses_an_unknown_band():
     low[1] = {**low[1], "shares": [{"band": "åk 7–9", "share": "90 %"}]}
     with pytest.raises(AllocationError, match="har inget band 'åk 7–9'"):
         run(build_model({"model.toml": {"model": MODEL, "component": low}}), AllocationInput(conform(pupils, PUPIL_SCHEMA), conform(schools, SCHOOL_SCHEMA)))
+
+
+def _gyan_register(independent: int = 5, individual: tuple[int, ...] = (1, 3), with_column: bool = True) -> AllocationInput:
+    """One independent school with anpassad gymnasieskola pupils, some on an individual programme."""
+    schools = pl.DataFrame({"school_unit_code": ["90000001"], "name": ["Fristående anpassad gy"], "operator": "independent", "municipality_code": "9009", "school_forms": "gyan"})
+    rows = [
+        {"year": 2024, "pupil_id": f"p{i}", "school_unit_code": "90000001", "school_form": "gyan", "grade": "2", "home_municipality": "9009", "attr_individual": "1" if i in individual else "0"}
+        for i in range(independent)
+    ]
+    pupils = pl.DataFrame(rows)
+    if not with_column:
+        pupils = pupils.drop("attr_individual")
+    return AllocationInput(conform(pupils, PUPIL_SCHEMA), conform(schools, SCHOOL_SCHEMA))
+
+
+GYAN = [
+    {"id": "national", "kind": "per_pupil", "label": "Nationella program", "source": "t", "school_forms": ["gyan"], "operators": ["independent"],
+     "pupils": {"attribute": "individual", "values": [False]}, "rates": [{"grades": "1-3", "amount": "486 450 kr", "label": "nationellt"}]},
+    {"id": "individual", "kind": "per_pupil", "label": "Individuella program", "source": "t", "school_forms": ["gyan"], "operators": ["independent"],
+     "pupils": {"attribute": "individual", "values": [True]}, "rates": [{"grades": "1-3", "amount": "470 000 kr", "label": "individuellt"}]},
+]
+
+
+def test_per_pupil_pays_only_the_pupils_with_the_attribute_value_and_a_missing_flag_reads_as_0():
+    """Seed 000 L3845–3852: independent anpassad gymnasieskola, national programmes at a price
+    of their own, individual programmes at the council's schablon (illustrative amounts)."""
+    attributes = [{"name": "individual", "type": "flag", "required": False}]
+    model = build_model({"model.toml": {"model": MODEL, "attribute": attributes, "component": GYAN}})
+    result = run(model, _gyan_register())
+    paid = {(ln.component, ln.line): (ln.quantity, ln.amount_ore) for s in result.statements() for ln in s.lines}
+    assert paid == {("national", "nationellt"): (3, 3 * 48_645_000), ("individual", "individuellt"): (2, 2 * 47_000_000)}
+    assert result.unallocated == ()
+    # a register without the column: every pupil reads as 0, as an empty cell does (national programme)
+    without = run(model, _gyan_register(with_column=False))
+    paid = {(ln.component, ln.line): (ln.quantity, ln.amount_ore) for s in without.statements() for ln in s.lines}
+    assert paid == {("national", "nationellt"): (5, 5 * 48_645_000)} and without.unallocated == ()
+
+
+def test_a_pupils_filter_is_checked_and_a_share_of_it_is_refused():
+    raw = {"model.toml": {"model": MODEL, "attribute": [{"name": "individual", "type": "flag"}, {"name": "phase", "of": "school", "type": "band", "values": ["a"]}], "component": [dict(c) for c in GYAN]}}
+    raw["model.toml"]["component"][0]["pupils"] = {"attribute": "phase", "values": ["a"]}
+    with pytest.raises(ModelError, match=r"pupils\.attribute ska vara ett elevattribut"):
+        build_model(raw)
+    raw["model.toml"]["component"][0]["pupils"] = {"attribute": "individual", "values": ["2"]}
+    with pytest.raises(ModelError, match="'2' är inget värde av 'individual'"):
+        build_model(raw)
+    raw["model.toml"]["component"][0]["pupils"] = {"attribute": "individual", "values": []}
+    with pytest.raises(ModelError, match="ange vilka värden"):
+        build_model(raw)
+    raw["model.toml"]["component"][0]["pupils"] = {"attribute": "individual", "values": [False]}
+    raw["model.toml"]["component"].append({"id": "share", "kind": "share_of", "label": "Andel", "source": "t", "role": "organiser", "of": "national", "share": "70 %"})
+    with pytest.raises(ModelError, match="väljer elever efter ett attribut"):
+        build_model(raw)
+
+
+def test_a_school_filter_by_a_missing_flag_reads_0_and_by_a_missing_band_lists_the_pupils():
+    """Seed 000 L3818–3826: other municipalities' upper-secondary schools in the county are paid
+    by bilaga 5.8 a, those outside by 5.8 b. A register without the school flag pays every
+    school by the county's list; a missing band (no default) leaves the pupils listed."""
+    attributes = [{"name": "outside", "of": "school", "type": "flag", "required": False}, {"name": "region", "of": "school", "type": "band", "values": ["in", "out"], "required": False}]
+    components = [
+        {"id": "county", "kind": "per_pupil", "label": "Länets prislista", "source": "t", "operators": ["other_municipality"], "schools": {"attribute": "outside", "values": ["0"]}, "rates": [{"grades": "F-9", "amount": "100 kr"}]},
+        {"id": "outside", "kind": "per_pupil", "label": "Utanför länet", "source": "t", "operators": ["other_municipality"], "schools": {"attribute": "outside", "values": ["1"]}, "rates": [{"grades": "F-9", "amount": "200 kr"}]},
+    ]
+    model = build_model({"model.toml": {"model": MODEL, "attribute": attributes, "component": components}})
+    schools = pl.DataFrame({"school_unit_code": ["90000001", "90000002"], "name": ["Inom", "Utom"], "operator": "municipal", "municipality_code": "9010", "school_forms": "gr", "attr_outside": ["0", "1"]})
+    pupils = pl.DataFrame([{"year": 2024, "pupil_id": f"p{i}", "school_unit_code": f"9000000{1 + i % 2}", "school_form": "gr", "grade": "5", "home_municipality": "9009"} for i in range(6)])
+    inputs = AllocationInput(conform(pupils, PUPIL_SCHEMA), conform(schools, SCHOOL_SCHEMA))
+    by = dict(run(model, inputs).lines.group_by("school_unit_code", "component").agg(pl.col("amount_ore").sum()).select(pl.concat_str("school_unit_code", "component", separator=" "), "amount_ore").iter_rows())
+    assert by == {"90000001 county": 30_000, "90000002 outside": 60_000}
+    without = run(model, AllocationInput(inputs.pupils, conform(schools.drop("attr_outside"), SCHOOL_SCHEMA)))
+    assert set(without.lines["component"].to_list()) == {"county"} and int(without.lines["amount_ore"].sum()) == 60_000 and without.unallocated == ()
+    components[0]["schools"] = {"attribute": "region", "values": ["in"]}
+    banded = run(build_model({"model.toml": {"model": MODEL, "attribute": attributes, "component": components}}), AllocationInput(inputs.pupils, conform(schools.drop("attr_outside"), SCHOOL_SCHEMA)))
+    left = [u for u in banded.unallocated if u.component == "county"]
+    assert sorted((u.school_unit_code, u.count) for u in left) == [("90000001", 3), ("90000002", 3)]
+    assert "skolregistret saknar kolumnen attr_region" in left[0].reason and "lacks the column attr_region" in left[0].reason_en
+
+
+def test_the_raised_basic_amount_goes_only_to_resource_schools_meeting_the_condition():
+    """Seed 000 L3682–3685: a condition of the raised basic amount is that every pupil has an
+    adapted learning environment by an action programme, and the office may inspect. With the
+    school flag, a school without it gets neither the amount nor the deduction; without the
+    column every resource school is paid, as before."""
+    attributes = [{"name": "conditions", "of": "school", "type": "flag", "required": False}]
+    component = {"id": "resource", "kind": "composite", "label": "Förhöjt grundbelopp", "source": "t", "operators": ["independent"], "amount": "244 000 kr",
+                 "deduction_max": "80 100 kr", "condition": "conditions", "parts": [{"label": "Strukturbidrag", "amount": "162 330 kr"}, {"label": "SU-gruppstillägg", "amount": "81 670 kr"}]}
+    model = build_model({"model.toml": {"model": MODEL, "attribute": attributes, "component": [component]}})
+    schools = pl.DataFrame({"school_unit_code": ["90000001", "90000002"], "name": ["Uppfyller", "Uppfyller inte"], "operator": "independent", "municipality_code": "9009",
+                            "school_forms": "gr", "resource_school": [True, True], "attr_conditions": ["ja", "nej"]})
+    pupils = pl.DataFrame([{"year": 2024, "pupil_id": f"p{i}", "school_unit_code": f"9000000{1 + i % 2}", "school_form": "gr", "grade": "5", "home_municipality": "9009"} for i in range(8)])
+    decisions = pl.DataFrame({"year": [2024, 2024], "pupil_id": ["p0", "p1"], "kind": "individual_support", "amount_ore": [5_000_000, 5_000_000], "extensive": False})
+    from likvard.engine.allocation.inputs import DECISION_SCHEMA
+
+    inputs = AllocationInput(conform(pupils, PUPIL_SCHEMA), conform(schools, SCHOOL_SCHEMA), decisions=conform(decisions, DECISION_SCHEMA))
+    by = dict(run(model, inputs).lines.group_by("school_unit_code").agg(pl.col("amount_ore").sum()).iter_rows())
+    assert by == {"90000001": 4 * 24_400_000 - 5_000_000}
+    without = run(model, AllocationInput(inputs.pupils, conform(schools.drop("attr_conditions"), SCHOOL_SCHEMA), decisions=inputs.decisions))
+    assert dict(without.lines.group_by("school_unit_code").agg(pl.col("amount_ore").sum()).iter_rows()) == {"90000001": 4 * 24_400_000 - 5_000_000, "90000002": 4 * 24_400_000 - 5_000_000}
+    wrong = {"model.toml": {"model": MODEL, "attribute": [{"name": "conditions", "type": "flag"}], "component": [component]}}
+    with pytest.raises(ModelError, match="condition ska vara ett skolattribut av typen flag"):
+        build_model(wrong)

@@ -115,6 +115,15 @@ def _bands(keys: Keys, key: str, default_form: str, leisure_ok: bool) -> tuple[B
 
 def _per_pupil(k: Keys, c: dict[str, Any]) -> None:
     c["bands"] = _bands(k, "rates", c["school_forms"][0], leisure_ok=True)
+    if k.has("pupils"):  # only pupils with an attribute value: pupils = { attribute = "x", values = [true] }
+        t = k.table("pupils")
+        c["pupil_attribute"] = t.text("attribute")
+        values = t.get("values")
+        if not isinstance(values, list) or not values or not all(isinstance(v, str | int) for v in values):
+            raise t.error("values", "ange vilka värden som gäller, t.ex. [true] eller [\"1\", \"2\"]")
+        # a flag's true/false as the "1"/"0" a flag attribute's value is compared as
+        c["pupil_values"] = tuple(("1" if v else "0") if isinstance(v, bool) else str(v) for v in values)
+        t.done()
 
 
 def _share_of(k: Keys, c: dict[str, Any]) -> None:
@@ -176,6 +185,7 @@ def _composite(k: Keys, c: dict[str, Any]) -> None:
     c["amount_ore"] = total
     c["deduction_max_ore"] = k.need_money("deduction_max")
     c["deduction_share"] = k.share_value("deduction_share", Decimal(1))
+    c["condition"] = k.text("condition", default="")  # a school flag: only schools meeting the conditions
     if c["deduction_max_ore"] > total:
         raise k.error("deduction_max", "avräkningen kan inte vara större än beloppet")
 

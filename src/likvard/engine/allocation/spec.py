@@ -140,6 +140,13 @@ class Component:
     distance: Decimal = Decimal(0)
     school_attribute: str = ""  # the component applies only to schools of this type …
     school_values: tuple[str, ...] = ()  # … whose attribute has one of these values
+    #: ``per_pupil``: only pupils whose declared pupil attribute has one of these values
+    #: (``pupils = {attribute, values}``; anpassad gymnasieskola's individual programmes).
+    pupil_attribute: str = ""
+    pupil_values: tuple[str, ...] = ()
+    #: ``composite``: a declared school flag the school must have to be paid (resource schools'
+    #: conditions, L3682–3685); a register without the column pays as if every school had it.
+    condition: str = ""
 
 
 @dataclass(frozen=True)
@@ -298,10 +305,14 @@ def _check_pots(model: Model) -> None:
             target = by_id.get(c.of)
             if target is None or target.kind != "per_pupil":
                 raise ModelError(f"{c.of!r} är ingen komponent av typen per_pupil", file=c.file, component=c.id, key="of")
+            if target.pupil_attribute:  # the share is counted on the cells, which hold no pupil attributes
+                raise ModelError(f"{c.of!r} väljer elever efter ett attribut (pupils): en andel av den kan inte räknas", file=c.file, component=c.id, key="of")
         if c.kind == "pooled_premium":
             for ref in c.pupil_money_from:
                 if ref not in by_id or by_id[ref].kind not in ("per_pupil", "share_of"):
                     raise ModelError(f"{ref!r} är ingen elevpeng-komponent", file=c.file, component=c.id, key="pupil_money_from")
+                if by_id[ref].pupil_attribute:
+                    raise ModelError(f"{ref!r} väljer elever efter ett attribut (pupils) och kan inte föras vidare", file=c.file, component=c.id, key="pupil_money_from")
             if c.rsu_grant_from and (c.rsu_grant_from not in by_id or by_id[c.rsu_grant_from].flag != "special_group_rsu"):
                 raise ModelError(f"{c.rsu_grant_from!r} är inget RSU-bidrag", file=c.file, component=c.id, key="rsu_grant_from")
         if c.kind == "fixed_grant" and c.budget_ore is not None:
@@ -364,6 +375,22 @@ def _check_attributes(model: Model) -> None:
             for v in c.values:
                 if v.value not in allowed:
                     raise ModelError(f"{v.value!r} är inget värde av {a.name!r} ({', '.join(sorted(allowed))})", key="values", **where)
+        if c.pupil_attribute:
+            if c.pupil_attribute not in names:
+                raise ModelError(f"attributet {c.pupil_attribute!r} är inte deklarerat", key="pupils", **where)
+            a = model.attribute(c.pupil_attribute)
+            if a.of != "pupil" or a.type == "number":
+                raise ModelError(f"pupils.attribute ska vara ett elevattribut av typen flag eller band; {a.name!r} är {a.of}, {a.type}", key="pupils", **where)
+            allowed = set(a.values) if a.type == "band" else {"0", "1"}
+            for value in c.pupil_values:
+                if value not in allowed:
+                    raise ModelError(f"{value!r} är inget värde av {a.name!r} ({', '.join(sorted(allowed))})", key="pupils", **where)
+        if c.condition:
+            if c.condition not in names:
+                raise ModelError(f"attributet {c.condition!r} är inte deklarerat", key="condition", **where)
+            a = model.attribute(c.condition)
+            if a.of != "school" or a.type != "flag":
+                raise ModelError(f"condition ska vara ett skolattribut av typen flag; {a.name!r} är {a.of}, {a.type}", key="condition", **where)
         if c.school_attribute:
             if c.school_attribute not in names:
                 raise ModelError(f"attributet {c.school_attribute!r} är inte deklarerat", key="schools", **where)

@@ -22,8 +22,17 @@ from .base import (
 def composite(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     """Raised base amount for independent resource schools: 244 000 kr = structural grant
     162 330 + SU supplement 81 670, less up to 80 100 kr for a pupil who also has individual
-    support, depending on its level (L3660–3678). Deduction = min(cap, share × amount)."""
-    counts = count_by_school(ctx, select_cells(c, ctx).filter(pl.col("resource_school")), "n")
+    support, depending on its level (L3660–3678). Deduction = min(cap, share × amount).
+
+    ``condition`` names a declared school flag: the raised amount (and so its deduction) is
+    paid only to schools that meet the plan's conditions — every pupil has an action programme
+    with an adapted learning environment, and the office may inspect (L3682–3685). A register
+    without the column pays every resource school, as before the condition was recorded."""
+    cells = select_cells(c, ctx).filter(pl.col("resource_school"))
+    met = _meeting_the_condition(c, ctx)
+    if met is not None:
+        cells = cells.join(met, on="school_unit_code", how="semi")
+    counts = count_by_school(ctx, cells, "n")
     frames = []
     for i, part in enumerate(c.parts):
         frames.append(
@@ -41,6 +50,8 @@ def composite(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         dec = decisions_of(c, ctx).filter(pl.col("resource_school") & pl.col("school_form").is_in(list(c.school_forms)))
         if c.residents_only:
             dec = dec.filter(pl.col("resident"))
+        if met is not None:
+            dec = dec.join(met, on="school_unit_code", how="semi")
         if dec.height:
             dec = dec.with_columns(
                 (-pl.min_horizontal(pl.lit(c.deduction_max_ore), scale_ore_expr(pl.col("amount_ore"), c.deduction_share))).alias("ded")
@@ -59,3 +70,11 @@ def composite(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
             )
     lines = pl.concat([as_lines(f) for f in frames]).sort(["school_unit_code", "line"]) if frames else empty_lines()
     return Output(lines, budget_check(c, lines))
+
+
+def _meeting_the_condition(c: Component, ctx: Context) -> pl.DataFrame | None:
+    """The schools whose ``condition`` flag is set (None: no condition, or the register lacks
+    the column, and every school counts)."""
+    if not c.condition or c.condition in ctx.missing_attributes:
+        return None
+    return ctx.schools.filter(pl.col(f"attr_{c.condition}").fill_null(False)).select("school_unit_code")

@@ -16,6 +16,7 @@ from .base import (
     as_lines,
     selected_band_counts,
 )
+from .per_pupil import with_missing_flags
 
 
 def share_of(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
@@ -32,7 +33,8 @@ def share_of(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     shares = dict(c.band_shares)
     # the operator is the school's, so counting first and then keeping c's operators is the
     # same as counting c's operators' cells
-    counts = selected_band_counts(base, ctx).filter(pl.col("operator").is_in(list(c.operators)))
+    # the counts of the component as it paid: a flag the register lacks read as 0 (per_pupil)
+    counts = selected_band_counts(with_missing_flags(base, ctx), ctx).filter(pl.col("operator").is_in(list(c.operators)))
     kept = {b.label: Decimal(1) - shares.get(b.label, c.share) for b in base.bands}
     rates = {b.label: -scale_ore(b.amount_ore, kept[b.label]) for b in base.bands}
     templates = {
