@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from likvard.engine.allocation import OPERATORS, load_model
+from likvard.engine.allocation.spec import Component
 
 __all__ = ["rules_markdown"]
 
@@ -41,6 +42,25 @@ def _figures(raw: dict[str, Any]) -> str:
     return "; ".join(_cell(p) for p in parts) or "–"
 
 
+def _conditions(c: Component) -> str:
+    """Whom a component counts beyond its school forms and organisers: residence, the pupils'
+    flag, the schools and pupils of a type, the schools' conditions, the funder."""
+    parts = ["folkbokförda elever" if c.residents_only else "alla elever"]
+    if c.flag:
+        parts.append(f"flagga {c.flag}" + (f" (minst {c.min_share * 100:.0f} %)" if c.flag == "special_group_su" else ""))
+    if c.exclude_resource_schools:
+        parts.append("utom resursskolor")
+    if c.school_attribute:
+        parts.append(f"skolor med attr_{c.school_attribute} = {' eller '.join(c.school_values)}")
+    if c.pupil_attribute:
+        parts.append(f"elever med attr_{c.pupil_attribute} = {' eller '.join(c.pupil_values)}")
+    if c.condition:
+        parts.append(f"villkor: skolor med attr_{c.condition} = 1 (utan kolumnen alla)")
+    if c.funding != "municipal":
+        parts.append("statsbidrag" if c.funding == "state_grant" else c.funding)
+    return "; ".join(parts)
+
+
 def rules_markdown(directory: str | Path) -> str:
     """The reference of the model in ``directory``."""
     model = load_model(directory)
@@ -64,12 +84,12 @@ def rules_markdown(directory: str | Path) -> str:
     for f in frames:
         central = "; ".join(f"{c.get('label', '')}: {c.get('amount', '')}" for c in f.get("central", []))
         lines.append(f"| {_cell(f.get('label', f['id']))} | {_cell(f.get('amount', ''))} | {_cell(', '.join(f.get('components', [])))} | {_cell(central) or '–'} | {_cell(f.get('source', ''))} |")
-    lines += ["", "## Komponenter", "", "| komponent | typ | belopp | skolformer | huvudmän | källa |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += ["", "## Komponenter", "", "| komponent | typ | belopp | skolformer | huvudmän | villkor | källa |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for c in model.components:
         raw = raw_by_id.get(c.id, {})
         who = "alla" if set(c.operators) == set(OPERATORS) else ", ".join(_OPERATOR_WORDS.get(o, o) for o in c.operators)
         label = f"{c.label} (`{c.id}`)" + (" *exempelvärde*" if c.illustrative else "")
-        lines.append(f"| {_cell(label)} | {c.kind} | {_figures(raw)} | {', '.join(c.school_forms)} | {who} | {_cell(c.source)} |")
+        lines.append(f"| {_cell(label)} | {c.kind} | {_figures(raw)} | {', '.join(c.school_forms)} | {who} | {_cell(_conditions(c))} | {_cell(c.source)} |")
     if model.attributes:
         lines += ["", "## Attribut", "", "| attribut | gäller | typ | värden | obligatoriskt |", "| --- | --- | --- | --- | --- |"]
         for a in model.attributes:

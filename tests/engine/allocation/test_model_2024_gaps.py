@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from likvard.engine.allocation import run
+from likvard.engine.allocation.result import VAT_COMPONENT
 from likvard.engine.allocation.spec import planned_amount
 
 
@@ -108,4 +109,26 @@ def test_a_resource_school_that_does_not_meet_the_conditions_gets_no_raised_amou
     assert "resource_school" not in _components(after, paid[0]) and "standard_amount" in _components(after, paid[0])
     for code in paid[1:]:
         assert _paid(after, code, "resource_school") == _paid(before, code, "resource_school")
+    assert after.unallocated == ()
+
+
+def test_a_school_whose_su_group_does_not_meet_the_conditions_gets_no_su_supplement(model, register):
+    """L3691–3694: the SU supplement presumes an adapted learning environment in the action
+    programmes and the office's full insight. A school marked 0 in attr_su_group_conditions
+    loses the supplement and nothing else; without the column every school keeps it."""
+    before = run(model, register)
+    su = before.lines.filter(pl.col("component") == "su_supplement")["school_unit_code"].unique().sort().to_list()
+    assert len(su) >= 2
+    schools = register.schools.with_columns(pl.when(pl.col("school_unit_code") == su[0]).then(pl.lit("nej")).otherwise(pl.lit("ja")).alias("attr_su_group_conditions"))
+    after = run(model, dataclasses.replace(register, schools=schools))
+    assert "su_supplement" not in _components(after, su[0])
+    assert _components(after, su[0]) == _components(before, su[0]) - {"su_supplement"}
+    for code in su[1:]:
+        assert _paid(after, code, "su_supplement") == _paid(before, code, "su_supplement")
+    lost = _paid(before, su[0], "su_supplement")[1]
+    assert lost > 0
+    # the school's total falls by the supplement and its VAT compensation (when it has any)
+    vat = _paid(before, su[0], VAT_COMPONENT)[1] - _paid(after, su[0], VAT_COMPONENT)[1]
+    total = lambda r: int(r.lines.filter(pl.col("school_unit_code") == su[0])["amount_ore"].sum())  # noqa: E731
+    assert total(before) - total(after) == lost + vat
     assert after.unallocated == ()

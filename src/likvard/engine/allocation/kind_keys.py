@@ -185,7 +185,6 @@ def _composite(k: Keys, c: dict[str, Any]) -> None:
     c["amount_ore"] = total
     c["deduction_max_ore"] = k.need_money("deduction_max")
     c["deduction_share"] = k.share_value("deduction_share", Decimal(1))
-    c["condition"] = k.text("condition", default="")  # a school flag: only schools meeting the conditions
     if c["deduction_max_ore"] > total:
         raise k.error("deduction_max", "avräkningen kan inte vara större än beloppet")
 

@@ -144,8 +144,9 @@ class Component:
     #: (``pupils = {attribute, values}``; anpassad gymnasieskola's individual programmes).
     pupil_attribute: str = ""
     pupil_values: tuple[str, ...] = ()
-    #: ``composite``: a declared school flag the school must have to be paid (resource schools'
-    #: conditions, L3682–3685); a register without the column pays as if every school had it.
+    #: A declared school flag the school must have to be paid (resource schools' and SU groups'
+    #: conditions, L3682–3685, L3691–3694); a register without the column pays as if every
+    #: school had it.
     condition: str = ""
 
 
@@ -251,6 +252,8 @@ def _component(raw: Mapping[str, Any], file: str) -> Component:
         # text; each needs a note that says how (tests/engine/allocation/test_sources.py)
         "derived": k.strings("derived", ()),
         "interpreted": k.strings("interpreted", ()),
+        # a declared school flag: only schools meeting the plan's conditions are paid
+        "condition": k.text("condition", default=""),
     }
     c["vat"] = k.flag("vat", c["role"] == "home_municipality" and c["funding"] == "municipal")
     if k.has("schools"):  # only schools of a type: schools = { attribute = "phase", values = ["primary"] }

@@ -152,7 +152,7 @@ def empty_lines() -> pl.DataFrame:
 def selection(c: Component, residents: bool | None = None) -> tuple[Any, ...]:
     """What ``select_cells`` keeps: school forms, operators, whether only residents count, and
     the schools of a type (``schools = {attribute, values}``), when the component names one."""
-    return (c.school_forms, c.operators, c.residents_only if residents is None else residents, c.school_attribute, c.school_values)
+    return (c.school_forms, c.operators, c.residents_only if residents is None else residents, c.school_attribute, c.school_values, c.condition)
 
 
 def attribute_value(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -168,6 +168,14 @@ def schools_of_type(c: Component, ctx: Context) -> pl.DataFrame | None:
     if not c.school_attribute:
         return None
     return ctx.schools.filter(attribute_value(ctx.schools, c.school_attribute).is_in(list(c.school_values))).select("school_unit_code")
+
+
+def schools_meeting_condition(c: Component, ctx: Context) -> pl.DataFrame | None:
+    """The schools whose ``condition`` flag is set (None: no condition, or the register lacks
+    the column, and every school counts: the run pays as before the condition was recorded)."""
+    if not c.condition or c.condition in ctx.missing_attributes:
+        return None
+    return ctx.schools.filter(pl.col(f"attr_{c.condition}").fill_null(False)).select("school_unit_code")
 
 
 def select_cells(c: Component, ctx: Context, *, residents: bool | None = None) -> pl.DataFrame:
@@ -187,8 +195,10 @@ def select_cells(c: Component, ctx: Context, *, residents: bool | None = None) -
         if only_residents:
             keep &= resident
         cells = ctx.cells.filter(pl.Series(keep, dtype=pl.Boolean))
-        kind = schools_of_type(c, ctx)
-        return cells if kind is None else cells.join(kind, on="school_unit_code", how="semi")
+        for schools in (schools_of_type(c, ctx), schools_meeting_condition(c, ctx)):
+            if schools is not None:
+                cells = cells.join(schools, on="school_unit_code", how="semi")
+        return cells
 
     return ctx.shared(("select", *key), select)
 

@@ -15,6 +15,7 @@ from .base import (
     empty_lines,
     kr,
     scale_ore_expr,
+    schools_meeting_condition,
     select_cells,
 )
 
@@ -28,11 +29,8 @@ def composite(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     paid only to schools that meet the plan's conditions — every pupil has an action programme
     with an adapted learning environment, and the office may inspect (L3682–3685). A register
     without the column pays every resource school, as before the condition was recorded."""
-    cells = select_cells(c, ctx).filter(pl.col("resource_school"))
-    met = _meeting_the_condition(c, ctx)
-    if met is not None:
-        cells = cells.join(met, on="school_unit_code", how="semi")
-    counts = count_by_school(ctx, cells, "n")
+    met = schools_meeting_condition(c, ctx)  # the cells are selected by it already; the decisions below
+    counts = count_by_school(ctx, select_cells(c, ctx).filter(pl.col("resource_school")), "n")
     frames = []
     for i, part in enumerate(c.parts):
         frames.append(
@@ -71,10 +69,3 @@ def composite(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     lines = pl.concat([as_lines(f) for f in frames]).sort(["school_unit_code", "line"]) if frames else empty_lines()
     return Output(lines, budget_check(c, lines))
 
-
-def _meeting_the_condition(c: Component, ctx: Context) -> pl.DataFrame | None:
-    """The schools whose ``condition`` flag is set (None: no condition, or the register lacks
-    the column, and every school counts)."""
-    if not c.condition or c.condition in ctx.missing_attributes:
-        return None
-    return ctx.schools.filter(pl.col(f"attr_{c.condition}").fill_null(False)).select("school_unit_code")
