@@ -5,8 +5,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from likvard.data.planned_educations import read_planned_educations
 from likvard.data.problems import Problem
-from likvard.data.skolverket import read_planned_educations, read_results_csv
+from likvard.data.skolverket_results import read_results_csv
 
 FIXTURES = Path(__file__).resolve().parents[2] / "src" / "likvard" / "data" / "fixtures" / "skolverket"
 CSV = FIXTURES / "Grundskola - Slutbetyg årskurs 9, samtliga elever 2025 Skolenhet.csv"
@@ -168,13 +169,12 @@ import json  # noqa: E402
 import time  # noqa: E402
 import zipfile  # noqa: E402
 
-from likvard.data.skolverket import (  # noqa: E402
+from likvard.data.skolverket import content_hash, read_skolverket  # noqa: E402
+from likvard.data.skolverket_published import (  # noqa: E402
     MARKER_LABELS,
     PUBLISHED_SCHEMA,
     SCHOOLS_SCHEMA,
-    content_hash,
     parse_published,
-    read_skolverket,
     statistics_frame,
 )
 

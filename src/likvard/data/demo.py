@@ -46,7 +46,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from likvard.data.skolverket import read_planned_educations, read_results_csv
+from likvard.data.planned_educations import read_planned_educations
+from likvard.data.skolverket_results import read_results_csv
 from likvard.engine.allocation.inputs import (
     DECISION_SCHEMA,
     INDEX_SCHEMA,
