@@ -6,7 +6,9 @@ units of Skolverket's published files (codes, names, organiser type; copied unch
 ``fixtures/skolverket/``); districts and school areas are assigned by the demo from the
 published coordinates (``synthetic_location``); schools the sources lack (most F–6 schools,
 upper-secondary schools, Hillelskolan …) are invented and marked ``synthetic``. Every pupil is
-synthetic. Deterministic from a seed.
+synthetic. Deterministic from a seed. The municipality's years, districts and areas are in
+``demo_constants``; the decision steps (individual and operational support, RSU groups) in
+``demo_decisions``.
 
 Calibration (rules-2024.md §9 and seed 002): 2024 Stockholm-resident volumes are exact for
 grundskola F–9 (102 360), fritidshem (39 193), fritidsklubb (15 000), anpassad grundskola
@@ -46,13 +48,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from likvard.data.demo_constants import AREA_OF, DISTRICTS, STOCKHOLM, YEARS
+from likvard.data.demo_decisions import rsu_groups, support_decisions
 from likvard.data.planned_educations import read_planned_educations
 from likvard.data.skolverket_results import read_results_csv
 from likvard.engine.allocation.inputs import (
-    DECISION_SCHEMA,
     INDEX_SCHEMA,
     PUPIL_SCHEMA,
-    RSU_GROUP_SCHEMA,
     SCHOOL_SCHEMA,
     AllocationInput,
     conform,
@@ -61,37 +63,6 @@ from likvard.engine.allocation.inputs import (
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "skolverket"
 RESULTS_CSV = FIXTURES / "Grundskola - Slutbetyg årskurs 9, samtliga elever 2025 Skolenhet.csv"
 PLANNED_DIR = FIXTURES / "planned-educations-v4"
-YEARS = (2021, 2022, 2023, 2024)
-STOCKHOLM = "0180"
-
-#: Approximate centres (lat, lon) of Stockholm's 14 city districts and their need (0–1).
-DISTRICTS: dict[str, tuple[float, float, float]] = {
-    "Rinkeby-Kista": (59.395, 17.925, 0.97),
-    "Spånga-Tensta": (59.390, 17.880, 0.90),
-    "Hässelby-Vällingby": (59.365, 17.850, 0.62),
-    "Bromma": (59.340, 17.945, 0.15),
-    "Kungsholmen": (59.332, 18.030, 0.10),
-    "Norrmalm": (59.342, 18.060, 0.08),
-    "Östermalm": (59.342, 18.090, 0.05),
-    "Södermalm": (59.314, 18.070, 0.16),
-    "Enskede-Årsta-Vantör": (59.280, 18.075, 0.58),
-    "Skarpnäck": (59.268, 18.130, 0.38),
-    "Farsta": (59.245, 18.090, 0.55),
-    "Älvsjö": (59.280, 18.005, 0.28),
-    "Hägersten-Liljeholmen": (59.300, 17.985, 0.42),
-    "Skärholmen": (59.272, 17.905, 0.90),
-}
-#: Seven school areas, each over two districts (seed 002: 7 area chiefs over 14 districts).
-AREAS = {
-    "Grundskoleområde 1 (Rinkeby-Kista, Spånga-Tensta)": ("Rinkeby-Kista", "Spånga-Tensta"),
-    "Grundskoleområde 2 (Hässelby-Vällingby, Bromma)": ("Hässelby-Vällingby", "Bromma"),
-    "Grundskoleområde 3 (Kungsholmen, Norrmalm)": ("Kungsholmen", "Norrmalm"),
-    "Grundskoleområde 4 (Östermalm, Södermalm)": ("Östermalm", "Södermalm"),
-    "Grundskoleområde 5 (Enskede-Årsta-Vantör, Skarpnäck)": ("Enskede-Årsta-Vantör", "Skarpnäck"),
-    "Grundskoleområde 6 (Farsta, Älvsjö)": ("Farsta", "Älvsjö"),
-    "Grundskoleområde 7 (Hägersten-Liljeholmen, Skärholmen)": ("Hägersten-Liljeholmen", "Skärholmen"),
-}
-AREA_OF = {d: a for a, ds in AREAS.items() for d in ds}
 
 #: Schools the model names by code (profile and structural-deficit grants).
 PROFILE_SCHOOLS = {
@@ -442,8 +413,8 @@ def build(seed: int = 1) -> AllocationInput:
     pupils = _fit_cohorts(rng, pupils, schools, results)
     pupils = _calibrate_results(rng, pupils, results)
     index = interim_index(pupils)
-    decisions = _decisions(rng, pupils, schools)
-    rsu = _rsu_groups(pupils, schools)
+    decisions = support_decisions(rng, pupils, schools)
+    rsu = rsu_groups(pupils, schools)
     school_table = conform(
         schools.with_columns(
             pl.when(pl.col("form") == "gy")
@@ -681,7 +652,7 @@ def _flags(rng: np.random.Generator, part: pl.DataFrame, schools: pl.DataFrame, 
         pl.Series("attr_needs_group", needs_group.tolist(), dtype=pl.String),
         pl.Series("merit_value_year9", merit9).fill_nan(None),
     ).filter(pl.Series(keep))
-    # RSU pupils get a group id of their area (assigned in _rsu_groups by area and number)
+    # RSU pupils get a group id of their area (assigned in demo_decisions.rsu_groups by area and number)
     out = out.join(schools.select("school_unit_code", "area"), on="school_unit_code", how="left").with_columns(
         pl.when(pl.col("special_group") == "rsu")
         .then(pl.concat_str([pl.lit("RSU-"), pl.col("area").str.extract(r"(\d+)"), pl.when(pl.col("_child") % 2 == 0).then(pl.lit("a")).otherwise(pl.lit("b"))]))
@@ -889,85 +860,3 @@ def interim_index(pupils: pl.DataFrame) -> pl.DataFrame:
         .with_columns((pl.col("risk") / pl.col("city") * 100).alias("index"))
     )
     return conform(per, INDEX_SCHEMA).sort(["year", "school_unit_code"])
-
-
-#: Individual support decisions per year (2024; earlier years shrink with the pupils).
-DECISIONS_2024 = {"pupils": 700, "total_kr": 94_000_000, "extensive_share": 0.3, "resource_share": 0.2, "special": 200}
-#: Verksamhetsstöd for resident pupils of own upper-secondary schools: 25,7 mnkr in 2024
-#: (seed 000 L4341–4342) over about 120 decisions.
-GY_DECISIONS_2024 = {"pupils": 120, "total_kr": 25_700_000}
-
-
-def _decision_rows(year: int, pupils: pl.Series, kr: np.ndarray, extensive: np.ndarray) -> pl.DataFrame:
-    """One year's individual-support decisions: whole kronor per pupil, extensive or not."""
-    return pl.DataFrame(
-        {
-            "year": np.full(pupils.len(), year, dtype=np.int32),
-            "pupil_id": pupils,
-            "kind": ["individual_support"] * pupils.len(),
-            "amount_ore": kr * 100,
-            "extensive": extensive,
-        }
-    )
-
-
-def _decisions(rng: np.random.Generator, pupils: pl.DataFrame, schools: pl.DataFrame) -> pl.DataFrame:
-    """Individual support decisions (tilläggsbelopp): ≈ 700 resident pupils a year, ≈ 30 %
-    extensive, about a fifth of the resource-school pupils among them, amounts in whole
-    kronor scaled so that amount × (1 + 25 % for extensive) sums to ≈ 94 mnkr in 2024; and
-    ≈ 120 verksamhetsstöd decisions for own upper-secondary schools' pupils (≈ 25,7 mnkr)."""
-    resource = schools.filter(pl.col("resource_school")).select("school_unit_code")
-    planned = schools.filter(pl.col("operator").is_in(["municipal", "independent"])).select("school_unit_code")  # the plan's 94 mnkr
-    frames = []
-    for year in YEARS:
-        drift = 1.0 - 0.01 * (2024 - year)
-        cand = pupils.filter((pl.col("year") == year) & (pl.col("home_municipality") == STOCKHOLM) & pl.col("school_form").is_in(["gr", "gran"])).join(planned, on="school_unit_code", how="semi")
-        in_resource = cand.join(resource, on="school_unit_code", how="semi")
-        rest = cand.join(resource, on="school_unit_code", how="anti")
-        special = rest.filter(pl.col("special_group") != "none")
-        ordinary = rest.filter(pl.col("special_group") == "none")
-        n_resource = round(DECISIONS_2024["resource_share"] * in_resource.height)
-        n_special = min(special.height, round(DECISIONS_2024["special"] * drift))
-        n_ordinary = round(DECISIONS_2024["pupils"] * drift) - n_resource - n_special
-        chosen = pl.concat(
-            [
-                in_resource.sample(n=n_resource, seed=int(rng.integers(0, 2**31))),
-                special.sample(n=n_special, seed=int(rng.integers(0, 2**31))),
-                ordinary.sample(n=n_ordinary, seed=int(rng.integers(0, 2**31))),
-            ]
-        )
-        extensive = rng.random(chosen.height) < DECISIONS_2024["extensive_share"]
-        raw = rng.gamma(2.2, 50_000, chosen.height)
-        weight = np.where(extensive, 1.25, 1.0)
-        kr = np.maximum(np.round(raw * DECISIONS_2024["total_kr"] * drift / (raw * weight).sum()), 1_000).astype(np.int64)
-        frames.append(_decision_rows(year, chosen["pupil_id"], kr, extensive))
-    # upper secondary's verksamhetsstöd, drawn after every grundskola decision (so those stay
-    # what they were): resident pupils of own gy schools, no surcharge in the plan
-    own_gy = schools.filter((pl.col("form") == "gy") & (pl.col("operator") == "municipal")).select("school_unit_code")
-    for year in YEARS:
-        drift = 1.0 - 0.01 * (2024 - year)
-        cand = pupils.filter((pl.col("year") == year) & (pl.col("home_municipality") == STOCKHOLM) & (pl.col("school_form") == "gy")).join(own_gy, on="school_unit_code", how="semi")
-        chosen = cand.sample(n=min(cand.height, round(GY_DECISIONS_2024["pupils"] * drift)), seed=int(rng.integers(0, 2**31)))
-        raw = rng.gamma(2.2, 50_000, chosen.height)
-        kr = np.maximum(np.round(raw * GY_DECISIONS_2024["total_kr"] * drift / raw.sum()), 1_000).astype(np.int64)
-        frames.append(_decision_rows(year, chosen["pupil_id"], kr, np.zeros(chosen.height, dtype=bool)))
-    return conform(pl.concat(frames), DECISION_SCHEMA).sort(["year", "pupil_id"])
-
-
-def _rsu_groups(pupils: pl.DataFrame, schools: pl.DataFrame) -> pl.DataFrame:
-    """Two RSU groups per area, hosted by the area's largest own 7–9/F–9 school and its largest
-    F–6 school; places = the pupils placed there in 2024; budgeted cost 700 000 kr per place."""
-    placed = pupils.filter((pl.col("year") == 2024) & (pl.col("special_group") == "rsu")).group_by("rsu_group").len()
-    places = dict(zip(placed["rsu_group"].to_list(), placed["len"].to_list(), strict=True))
-    size = pupils.filter(pl.col("year") == 2024).group_by("school_unit_code").len()
-    own = schools.filter((pl.col("operator") == "municipal") & (pl.col("form") == "gr") & pl.col("area").is_not_null()).join(size, on="school_unit_code", how="left")
-    rows = []
-    for area in AREAS:
-        number = area.split()[1]
-        in_area = own.filter(pl.col("area") == area).sort(["len", "school_unit_code"], descending=[True, False])
-        hosts = in_area["school_unit_code"].to_list()[:2] or own["school_unit_code"].to_list()[:2]
-        for suffix, host in zip(("a", "b"), hosts, strict=False):
-            gid = f"RSU-{number}{suffix}"
-            p = max(int(places.get(gid, 0)), 1)
-            rows.append({"group_id": gid, "area": area, "host_school_unit_code": host, "places": p, "budgeted_cost_ore": p * 70_000_000, "other_income_ore": 0})
-    return pl.DataFrame(rows, schema=RSU_GROUP_SCHEMA)
