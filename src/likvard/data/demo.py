@@ -851,11 +851,18 @@ def interim_index(pupils: pl.DataFrame) -> pl.DataFrame:
         res["single_guardian"].to_numpy().astype(float),
         res["guardian_income_decile"].to_numpy().astype(float),
     )
-    res = res.with_columns(pl.Series("risk", risk))
+    # the means are bincounts in row order, not a threaded group-by mean: a float sum in
+    # another order differs in its last bits, and the demo must be the same in every process
+    groups = res.select(pl.struct("school_unit_code", "year").rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
+    years = res.select(pl.col("year").rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
+    n = np.bincount(groups)
+    school_risk = np.bincount(groups, weights=risk) / n
+    city = np.bincount(years, weights=risk) / np.bincount(years)
+    first = np.unique(groups, return_index=True)[1]  # one row of each school and year
     per = (
-        res.group_by("school_unit_code", "year")
-        .agg(pl.len().alias("pupils"), pl.col("risk").mean())
-        .join(res.group_by("year").agg(pl.col("risk").mean().alias("city")), on="year")
+        res[first]
+        .select("school_unit_code", "year")
+        .with_columns(pl.Series("pupils", n), pl.Series("risk", school_risk), pl.Series("city", city[years[first]]))
         .filter(pl.col("pupils") >= 10)
         .with_columns((pl.col("risk") / pl.col("city") * 100).alias("index"))
     )

@@ -31,7 +31,8 @@ def _version() -> str:
     import likvard.data.demo as demo
 
     data = Path(demo.__file__).resolve().parent
-    parts = [data / "demo.py", data / "skolverket.py", data.parent / "engine" / "allocation" / "inputs.py"]
+    # every module the demo is built from: the generator's and the Skolverket readers'
+    parts = sorted(data.glob("demo*.py")) + sorted(data.glob("skolverket*.py")) + [data / "planned_educations.py", data.parent / "engine" / "allocation" / "inputs.py"]
     parts += sorted(demo.FIXTURES.rglob("*"))
     digest = hashlib.sha256()
     for path in parts:
