@@ -37,3 +37,13 @@ def test_a_quartile_a_bad_range_and_a_principal(login, db):
     many = client.get(reverse("allocation:sweep"), {"key": "mother_tongue.amount", "from": "1", "to": "1000", "step": "1", "school": "q4"})
     assert "Högst 500 värden" in many.content.decode()
     assert login("principal").get(reverse("allocation:sweep")).status_code == 403
+
+
+def test_the_form_shows_each_amounts_value_and_starts_on_the_base_amount(login, db):
+    """Before a first sweep the range 1 000–3 000 kr is offered for the amount it fits, and every
+    amount says its value in the model, so a range can be chosen around it."""
+    page = html.unescape(login("controller").get(reverse("allocation:sweep")).content.decode()).replace("\u00a0", " ")
+    selected = re.findall(r'<option value="([^"]+)" selected>([^<]*)</option>', page)
+    assert selected[0][0] == "socioeconomic.base_amount" and selected[0][1].endswith("(nu 2 000 kr)")
+    assert '<option value="mother_tongue.amount">' in page and "(nu 11 486 kr)" in page
+    assert 'id="chart-spec"' not in page  # nothing is run before the user asks

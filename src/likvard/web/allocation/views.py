@@ -357,8 +357,10 @@ def sweep(request: HttpRequest) -> HttpResponse:
     from likvard.workflows import load_model
 
     model = load_model(settings.MODEL_DIR)
-    fields = [(f.key, f"{g.label}, {f.label.lower()}") for g in editable_amounts(model) for f in g.fields]
-    keys = dict(fields)
+    amounts = [(f.key, f"{g.label}, {f.label.lower()}", f.value) for g in editable_amounts(model) for f in g.fields]
+    keys = {key: label for key, label, _ in amounts}
+    # each amount with its value in the model, so the range can be chosen around it
+    fields = [(key, gettext("%(label)s (nu %(value)s)") % {"label": label, "value": value}) for key, label, value in amounts]
     schools = list(visible_schools(request.user).order_by("name").values_list("school_unit_code", "name"))
     form = {k: request.GET.get(k, "").strip() for k in ("key", "from", "to", "step", "school")}
     error = ""
@@ -376,7 +378,13 @@ def sweep(request: HttpRequest) -> HttpResponse:
             error = str(exc)
         else:
             chart, rows, summary = _sweep_curve(request, result, form["school"] or "q4", keys[form["key"]])
-    return render(request, "allocation/sweep.html", {"fields": fields, "schools": schools, "form": form, "error": error, "chart": chart, "rows": rows, "summary": summary, "max_values": SWEEP_MAX_VALUES})
+    # before a first sweep: the socioeconomic base amount, whose default range (1 000–3 000 kr) fits it
+    selected = form["key"] or next((key for key in keys if key.endswith(".base_amount")), "")
+    return render(
+        request,
+        "allocation/sweep.html",
+        {"fields": fields, "selected": selected, "schools": schools, "form": form, "error": error, "chart": chart, "rows": rows, "summary": summary, "max_values": SWEEP_MAX_VALUES},
+    )
 
 
 def _sweep_curve(request: HttpRequest, result: Any, target: str, label: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
