@@ -276,3 +276,47 @@ def test_the_raised_basic_amount_goes_only_to_resource_schools_meeting_the_condi
     wrong = {"model.toml": {"model": MODEL, "attribute": [{"name": "conditions", "type": "flag"}], "component": [component]}}
     with pytest.raises(ModelError, match="condition ska vara ett skolattribut av typen flag"):
         build_model(wrong)
+
+
+def test_pupils_a_filtered_per_pupil_component_leaves_out_are_listed_as_unpaid():
+    """Nothing unpaid without a word, also when the only rate for a grade is for schools of a
+    type, for schools meeting a condition, or for pupils with an attribute value: the pupils
+    left out are listed school by school, and none who are paid."""
+    attributes = [
+        {"name": "phase", "of": "school", "type": "band", "values": ["primary", "secondary"]},
+        {"name": "ok", "of": "school", "type": "flag", "required": False},
+        {"name": "individual", "type": "flag", "required": False},
+    ]
+    schools = pl.DataFrame({"school_unit_code": ["90000001", "90000002"], "name": ["Låg", "Hög"], "operator": "municipal", "municipality_code": "9009", "school_forms": "gr",
+                            "attr_phase": ["primary", "secondary"], "attr_ok": ["1", "0"]})
+    pupils = pl.DataFrame([{"year": 2024, "pupil_id": f"p{i}", "school_unit_code": f"9000000{1 + i % 2}", "school_form": "gr", "grade": "5", "home_municipality": "9009"} for i in range(6)])
+    inputs = AllocationInput(conform(pupils, PUPIL_SCHEMA), conform(schools, SCHOOL_SCHEMA))
+    basic = {"id": "basic", "kind": "per_pupil", "label": "Grund", "source": "t", "rates": [{"grades": "F-9", "amount": "100 kr"}]}
+
+    def unpaid(component: dict, data: AllocationInput) -> list[tuple[str, int]]:
+        model = build_model({"model.toml": {"model": MODEL, "attribute": attributes, "component": [component]}})
+        return sorted((u.school_unit_code, u.count) for u in run(model, data).unallocated if u.kind == "pupils")
+
+    assert unpaid(basic, inputs) == []
+    assert unpaid({**basic, "schools": {"attribute": "phase", "values": ["primary"]}}, inputs) == [("90000002", 3)]
+    assert unpaid({**basic, "condition": "ok"}, inputs) == [("90000002", 3)]
+    assert unpaid({**basic, "condition": "ok"}, AllocationInput(inputs.pupils, conform(schools.drop("attr_ok"), SCHOOL_SCHEMA))) == []  # without the column every school
+    # only national programmes priced: the two pupils on an individual programme are unpaid
+    gyan = _gyan_register()
+    model = build_model({"model.toml": {"model": MODEL, "attribute": [{"name": "individual", "type": "flag", "required": False}], "component": [GYAN[0]]}})
+    left = [u for u in run(model, gyan).unallocated if u.kind == "pupils"]
+    assert [(u.school_unit_code, u.count) for u in left] == [("90000001", 2)] and "gyan" in left[0].reason
+    both = build_model({"model.toml": {"model": MODEL, "attribute": [{"name": "individual", "type": "flag", "required": False}], "component": GYAN}})
+    assert run(both, gyan).unallocated == ()
+
+
+def test_a_condition_holds_for_a_component_that_counts_pupils_by_attribute():
+    """``condition`` is a key of every component: one paying pupils by an attribute value pays
+    only at schools meeting it (and says whom it left out)."""
+    attributes = [{"name": "individual", "type": "flag", "required": False}, {"name": "ok", "of": "school", "type": "flag", "required": False}]
+    model = build_model({"model.toml": {"model": MODEL, "attribute": attributes, "component": [{**c, "condition": "ok"} for c in GYAN]}})
+    gyan = _gyan_register()
+    assert int(run(model, gyan).lines["amount_ore"].sum()) == 3 * 48_645_000 + 2 * 47_000_000  # no column: every school
+    failing = AllocationInput(gyan.pupils, conform(gyan.schools.with_columns(pl.lit("0").alias("attr_ok")), SCHOOL_SCHEMA))
+    result = run(model, failing)
+    assert result.lines.height == 0 and [(u.school_unit_code, u.count) for u in result.unallocated] == [("90000001", 5)]

@@ -9,41 +9,65 @@ reason in words. Pupils of other municipalities are not unpaid: their home munic
 
 from __future__ import annotations
 
+import dataclasses
+
 import polars as pl
 
-from .kinds.base import Context, Output, Unallocated, bands_frame
+from .kinds.base import (
+    Context,
+    Output,
+    Unallocated,
+    attribute_value,
+    bands_frame,
+    schools_meeting_condition,
+    schools_of_type,
+    select_cells,
+)
+from .kinds.per_pupil import with_missing_flags
+from .spec import Component
 
 __all__ = ["Unallocated", "find_unallocated"]
 
 
 def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
     """Resident pupils in a school form, grade (and programme) and under an organiser that no
-    per-pupil component has a rate for. Whether a rate applies depends only on form, grade,
+    per-pupil component has a rate for. Whether a rate applies depends on form, grade,
     programme and organiser, so coverage is decided on those combinations (a few dozen), and
-    only the uncovered ones are looked up among the cells."""
+    only the uncovered ones are looked up among the cells. A component for schools of a type
+    or meeting a condition covers only its schools' cells, and one for pupils with an attribute
+    value only those pupils: they are checked school by school and pupil by pupil."""
     cells = ctx.cells.filter(pl.col("resident") & (pl.col("n") > 0)).select("school_unit_code", "school_form", "grade", "programme", "operator", "n")
     if cells.height == 0:
         return []
     keys = ["school_form", "grade", "programme", "operator"]
     combos = cells.select(keys).unique()
-    covered = []
+    covered: list[pl.DataFrame] = []
+    by_school: list[tuple[Component, pl.DataFrame]] = []
+    by_pupil: list[tuple[Component, pl.DataFrame]] = []
     for c in ctx.model.components:
         if c.kind != "per_pupil":
             continue
-        bands = bands_frame(tuple(b for b in c.bands if b.leisure is None)).select("school_form", "grade", "band_programme")
-        if bands.height == 0:
+        c = with_missing_flags(c, ctx)
+        if _reports_itself(c, ctx):
+            c = dataclasses.replace(c, school_attribute="", school_values=(), pupil_attribute="", pupil_values=())
+        hit = _covered_combos(c, combos, keys)
+        if hit is None:
             continue
-        hit = (
-            combos.filter(pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators)))
-            .join(bands, on=["school_form", "grade"], how="inner")
-            .filter(pl.col("band_programme").is_null() | (pl.col("band_programme") == pl.col("programme")))
-            .select(keys)
-        )
-        covered.append(hit)
+        if c.pupil_attribute:
+            by_pupil.append((c, hit))
+        elif c.school_attribute or c.condition:
+            by_school.append((c, hit))
+        else:
+            covered.append(hit)
     uncovered = combos.join(pl.concat(covered).unique(), on=keys, how="anti", nulls_equal=True) if covered else combos
     if uncovered.height == 0:
         return []
     left = cells.join(uncovered, on=keys, how="semi", nulls_equal=True)
+    if by_school:  # the cells of the schools each filtered component takes, for these combinations only
+        taken = [select_cells(c, ctx).select("school_unit_code", *keys).join(hit, on=keys, how="semi", nulls_equal=True) for c, hit in by_school]
+        left = left.join(pl.concat(taken).unique(), on=["school_unit_code", *keys], how="anti", nulls_equal=True)
+    if by_pupil and left.height:
+        left = _uncovered_by_attribute(ctx, left, by_pupil, keys)
     left = left.group_by(["school_unit_code", "school_form", "grade", "operator"]).agg(pl.col("n").sum()).sort(["school_unit_code", "school_form", "grade"])
     return [
         Unallocated(
@@ -52,7 +76,55 @@ def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
             reason_en=f"no component with an amount per pupil covers school form {r['school_form']}, grade {r['grade']} under organiser type {r['operator']}",
         )
         for r in left.iter_rows(named=True)
+        if r["n"] > 0
     ]
+
+
+def _covered_combos(c: Component, combos: pl.DataFrame, keys: list[str]) -> pl.DataFrame | None:
+    """The combinations of form, grade, programme and organiser the component has a rate for
+    (None: it has no school band)."""
+    bands = bands_frame(tuple(b for b in c.bands if b.leisure is None)).select("school_form", "grade", "band_programme")
+    if bands.height == 0:
+        return None
+    return (
+        combos.filter(pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators)))
+        .join(bands, on=["school_form", "grade"], how="inner")
+        .filter(pl.col("band_programme").is_null() | (pl.col("band_programme") == pl.col("programme")))
+        .select(keys)
+        .unique()
+    )
+
+
+def _reports_itself(c: Component, ctx: Context) -> bool:
+    """Whether the component lists the pupils its missing band column leaves unpaid itself
+    (``per_pupil``): they are not listed a second time here."""
+    return any(a and a in ctx.missing_attributes and ctx.model.attribute(a).type == "band" for a in (c.school_attribute, c.pupil_attribute))
+
+
+def _uncovered_by_attribute(ctx: Context, left: pl.DataFrame, by_pupil: list[tuple[Component, pl.DataFrame]], keys: list[str]) -> pl.DataFrame:
+    """Of the cells in ``left``, the pupils no attribute-filtered component takes: the pupils of
+    those schools and combinations are read from the register (few: the cells left over) and
+    a pupil counts as paid when one covering component's values include its attribute's."""
+    codes = left.select("school_unit_code", *keys)
+    pupils = (
+        ctx.pupils.filter(pl.col("resident") & pl.col("school_unit_code").is_in(codes["school_unit_code"].unique().implode()))
+        .join(ctx.school_cols.select("school_unit_code", "operator"), on="school_unit_code", how="left")
+        .join(codes, on=["school_unit_code", *keys], how="semi", nulls_equal=True)
+    )
+    if pupils.height == 0:
+        return left
+    paid = pl.lit(False)
+    for c, hit in by_pupil:
+        mine = schools_meeting_condition(c, ctx)
+        kind = schools_of_type(c, ctx)
+        school_ok = pl.lit(True)
+        for schools in (mine, kind):
+            if schools is not None:
+                school_ok = school_ok & pl.col("school_unit_code").is_in(schools["school_unit_code"].implode())
+        in_combo = pl.struct(keys).is_in(hit.select(pl.struct(keys)).to_series().implode())
+        paid = paid | (in_combo & school_ok & attribute_value(pupils, c.pupil_attribute).is_in(list(c.pupil_values)))
+    unpaid = pupils.filter(~paid).group_by(["school_unit_code", *keys]).agg(pl.len().cast(pl.Int64).alias("n"))
+    return unpaid.select("school_unit_code", *keys, "n")
 
 
 def _unpaid_decisions(ctx: Context) -> list[Unallocated]:

@@ -17,6 +17,7 @@ from .base import (
     bands_frame,
     budget_check,
     count_by_school,
+    schools_meeting_condition,
     schools_of_type,
     select_cells,
     selected_band_counts,
@@ -80,9 +81,9 @@ def _attribute_pupils(c: Component, ctx: Context) -> pl.DataFrame:
         .join(ctx.school_cols.select("school_unit_code", "operator"), on="school_unit_code", how="left")
         .filter(pl.col("operator").is_in(list(c.operators)))
     )
-    kind = schools_of_type(c, ctx)
-    if kind is not None:
-        pupils = pupils.join(kind, on="school_unit_code", how="semi")
+    for schools in (schools_of_type(c, ctx), schools_meeting_condition(c, ctx)):
+        if schools is not None:
+            pupils = pupils.join(schools, on="school_unit_code", how="semi")
     return pupils.filter(attribute_value(pupils, c.pupil_attribute).is_in(list(c.pupil_values)))
 
 
