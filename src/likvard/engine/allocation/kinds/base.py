@@ -188,7 +188,8 @@ def select_cells(c: Component, ctx: Context, *, residents: bool | None = None) -
         # the forms are tested on the classes (a few dozen) and the organisers on the schools,
         # then picked for every cell by its class and school position: the text tests over
         # all 80 000 cells were most of a selection's time (measured 2.3 → 1.1 ms CPU each)
-        school, klass, resident, classes = ctx.shared(("cell codes",), lambda: _cell_codes(ctx.cells))
+        school, klass, resident = ctx.shared(("cell codes",), lambda: _cell_codes(ctx.cells))
+        classes = cell_classes(ctx)
         form_ok = np.zeros(int(klass.max()) + 1 if klass.size else 1, dtype=bool)
         form_ok[classes["class"].to_numpy()] = classes["school_form"].is_in(list(forms)).fill_null(False).to_numpy()
         keep = form_ok[klass] & ctx.school_cols["operator"].is_in(list(operators)).fill_null(False).to_numpy()[school]
@@ -203,12 +204,19 @@ def select_cells(c: Component, ctx: Context, *, residents: bool | None = None) -
     return ctx.shared(("select", *key), select)
 
 
-def _cell_codes(cells: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, pl.DataFrame]:
-    """The cells' school positions, classes and residence as arrays, and each class's form."""
+def _cell_codes(cells: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells' school positions, classes and residence as arrays."""
     school = cells["school"].cast(pl.Int64).to_numpy()
     klass = cells["class"].cast(pl.Int64).to_numpy()
     resident = cells["resident"].fill_null(False).to_numpy()
-    return school, klass, resident, cells.select("class", "school_form").unique("class", keep="any")
+    return school, klass, resident
+
+
+def cell_classes(ctx: Context) -> pl.DataFrame:
+    """Each class of the run's cells (a form × grade × programme combination, numbered from 0)
+    with its form, grade and programme, by class: found once per run, not once per component
+    (a unique over the cells' text columns was about 3 ms each time)."""
+    return ctx.shared(("classes",), lambda: ctx.cells.select("class", "school_form", "grade", "programme").unique("class", keep="any").sort("class"))
 
 
 def flag_column(c: Component) -> str:
@@ -285,24 +293,27 @@ def band_counts(ctx: Context, cells: pl.DataFrame, bands: tuple[Band, ...]) -> p
     # the bands are matched to the cells' classes (a few dozen form, grade and programme
     # combinations), not to every cell: a join over text keys of 80 000 cells was most of
     # the time (measured 5 → 1.5 ms for the national register's compulsory school)
-    classes = cells.select("class", "school_form", "grade", "programme").unique("class", keep="any")
+    classes = cell_classes(ctx)  # every class of the run: one the selection lacks counts 0
     pairs = (
         classes.join(frame.select("school_form", "grade", "band", "band_leisure", "band_programme"), on=["school_form", "grade"], how="inner")
         .filter(pl.col("band_programme").is_null() | (pl.col("band_programme") == pl.col("programme")))
         .select("class", "band", pl.when(pl.col("band_leisure") == "fritidshem").then(1).when(pl.col("band_leisure") == "fritidsklubb").then(2).otherwise(0).alias("counted"))
     )
     klass = cells["class"].cast(pl.Int64).to_numpy()
-    n_classes = int(klass.max()) + 1 if klass.size else 1
+    n_classes = int(klass.max()) + 1 if klass.size else 1  # the selection's classes only: a smaller table
     school_class = cells["school"].cast(pl.Int64).to_numpy() * n_classes + klass
     total = np.zeros((n_schools, n_bands))
     # pupils per school and class in each count column (all pupils, or those in a leisure form)
     # times which bands each class falls in: float sums of integer counts are exact (< 2**53)
+    pair_class, pair_band, pair_counted = (pairs[name].cast(pl.Int64).to_numpy() for name in ("class", "band", "counted"))
+    inside = pair_class < n_classes  # classes past the selection's last have no cells in it
+    pair_class, pair_band, pair_counted = pair_class[inside], pair_band[inside], pair_counted[inside]
     for counted, column in enumerate(("n", "l_fritidshem", "l_fritidsklubb")):
-        mine = pairs.filter(pl.col("counted") == counted)
-        if mine.height == 0:
+        mine = pair_counted == counted
+        if not mine.any():
             continue
         in_band = np.zeros((n_classes, n_bands))
-        np.add.at(in_band, (mine["class"].to_numpy(), mine["band"].to_numpy()), 1.0)  # a class listed twice in a band counts twice, as a join would
+        np.add.at(in_band, (pair_class[mine], pair_band[mine]), 1.0)  # a class listed twice in a band counts twice, as a join would
         per_class = np.bincount(school_class, weights=cells[column].to_numpy(), minlength=n_schools * n_classes).reshape(n_schools, n_classes)
         total += per_class @ in_band
     n = total.ravel().astype(np.int64)
