@@ -10,6 +10,7 @@ reason in words. Pupils of other municipalities are not unpaid: their home munic
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import polars as pl
 
@@ -18,7 +19,6 @@ from .kinds.base import (
     Output,
     Unallocated,
     attribute_value,
-    bands_frame,
     schools_meeting_condition,
     schools_of_type,
     select_cells,
@@ -40,8 +40,10 @@ def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
     if cells.height == 0:
         return []
     keys = ["school_form", "grade", "programme", "operator"]
-    combos = cells.select(keys).unique()
-    covered: list[pl.DataFrame] = []
+    schema = {k: pl.String for k in keys}
+    # a few dozen combinations: their coverage is decided in Python sets, not in tiny tables
+    combos = cells.select(keys).unique().rows()
+    covered: set[tuple[str | None, ...]] = set()
     by_school: list[tuple[Component, pl.DataFrame]] = []
     by_pupil: list[tuple[Component, pl.DataFrame]] = []
     for c in ctx.model.components:
@@ -50,16 +52,16 @@ def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
         c = with_missing_flags(c, ctx)
         if _reports_itself(c, ctx):
             c = dataclasses.replace(c, school_attribute="", school_values=(), pupil_attribute="", pupil_values=())
-        hit = _covered_combos(c, combos, keys)
+        hit = _covered_combos(c, combos)
         if hit is None:
             continue
         if c.pupil_attribute:
-            by_pupil.append((c, hit))
+            by_pupil.append((c, pl.DataFrame(sorted(hit, key=str), schema=schema, orient="row")))
         elif c.school_attribute or c.condition:
-            by_school.append((c, hit))
+            by_school.append((c, pl.DataFrame(sorted(hit, key=str), schema=schema, orient="row")))
         else:
-            covered.append(hit)
-    uncovered = combos.join(pl.concat(covered).unique(), on=keys, how="anti", nulls_equal=True) if covered else combos
+            covered |= hit
+    uncovered = pl.DataFrame([r for r in combos if r not in covered], schema=schema, orient="row")
     if uncovered.height == 0:
         return []
     left = cells.join(uncovered, on=keys, how="semi", nulls_equal=True)
@@ -80,19 +82,15 @@ def _uncovered_pupils(ctx: Context) -> list[Unallocated]:
     ]
 
 
-def _covered_combos(c: Component, combos: pl.DataFrame, keys: list[str]) -> pl.DataFrame | None:
-    """The combinations of form, grade, programme and organiser the component has a rate for
-    (None: it has no school band)."""
-    bands = bands_frame(tuple(b for b in c.bands if b.leisure is None)).select("school_form", "grade", "band_programme")
-    if bands.height == 0:
+def _covered_combos(c: Component, combos: list[tuple[Any, ...]]) -> set[tuple[Any, ...]] | None:
+    """The combinations (form, grade, programme, organiser) the component has a rate for
+    (None: it has no school band). A band without a programme covers every programme of its
+    form and grades, one with a programme only that programme."""
+    bands = {(b.school_form, g, b.programme) for b in c.bands if b.leisure is None for g in b.grades}
+    if not bands:
         return None
-    return (
-        combos.filter(pl.col("school_form").is_in(list(c.school_forms)) & pl.col("operator").is_in(list(c.operators)))
-        .join(bands, on=["school_form", "grade"], how="inner")
-        .filter(pl.col("band_programme").is_null() | (pl.col("band_programme") == pl.col("programme")))
-        .select(keys)
-        .unique()
-    )
+    forms, operators = set(c.school_forms), set(c.operators)
+    return {r for r in combos if r[0] in forms and r[3] in operators and ((r[0], r[1], None) in bands or (r[0], r[1], r[2]) in bands)}
 
 
 def _reports_itself(c: Component, ctx: Context) -> bool:
