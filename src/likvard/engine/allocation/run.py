@@ -182,6 +182,18 @@ def _school_position(codes: pl.Series) -> pl.Expr:
     return pl.col("school_unit_code").cast(pl.Enum(codes), strict=False).to_physical()
 
 
+def _school_totals(lines: pl.DataFrame, codes: pl.Series) -> pl.DataFrame:
+    """Each school's total of the sorted lines. When every line's school is in the register,
+    the lines are in school order and the totals are int64 sums over each school's run of
+    lines (exact, and no group-by over 112 000 text codes); else a group-by on the code."""
+    if lines.height == 0 or lines["_school"].null_count():
+        return lines.group_by("school_unit_code").agg(pl.col("amount_ore").sum().alias("total_ore"))
+    school = lines["_school"].cast(pl.Int64).to_numpy()
+    starts = np.flatnonzero(np.r_[True, school[1:] != school[:-1]])
+    total = np.add.reduceat(lines["amount_ore"].to_numpy(), starts)
+    return pl.DataFrame({"school_unit_code": codes.gather(pl.Series(school[starts])), "total_ore": pl.Series(total, dtype=pl.Int64)})
+
+
 def _quartiles(values: pl.Series) -> pl.Series:
     """Need quartile 1–4 over schools (4 = highest index), school-weighted cut points."""
     if values.len() == 0:
@@ -377,6 +389,7 @@ def _assemble(model: Model, inputs: AllocationInput, ctx: Context, done: dict[st
         lines = lines.sort(["_school", "_order", "_seq"])
     else:  # a sort on the two integers, then a stable sort on the text code
         lines = lines.sort(["_order", "_seq"]).sort("school_unit_code", maintain_order=True)
+    totals = _school_totals(lines, ctx.school_cols["school_unit_code"])
     lines = lines.drop("_order", "_seq", "_school")
     pots = tuple(p for o in done.values() for p in o.pots)
     unallocated = unallocated_job.result()
@@ -384,8 +397,8 @@ def _assemble(model: Model, inputs: AllocationInput, ctx: Context, done: dict[st
     if bad:  # a bug, not a user error: apportionment must be exact
         raise AssertionError(f"pot {bad[0].id} does not reconcile: {bad[0].difference_ore} öre")
     # per-school profile, pupils (residents in the year), totals, index and quartile
-    resident_pupils = count_by_school(ctx, ctx.cells.filter(pl.col("resident")), "n").rename({"n": "pupils"})
-    totals = lines.group_by("school_unit_code").agg(pl.col("amount_ore").sum().alias("total_ore"))
+    # three columns before the filter: the cells' text columns are not copied (measured 2,9 → 0,6 ms)
+    resident_pupils = count_by_school(ctx, ctx.cells.select("school", "n", "resident").filter(pl.col("resident")), "n").rename({"n": "pupils"})
     in_run = pl.concat([resident_pupils.select("school_unit_code"), totals.select("school_unit_code")]).unique()
     table = (
         schools.join(in_run, on="school_unit_code", how="semi")
