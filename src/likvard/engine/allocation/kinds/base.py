@@ -244,6 +244,17 @@ def flag_expr(c: Component) -> pl.Expr:
     return pl.lit(True)
 
 
+def school_positions(ctx: Context, frame: pl.DataFrame) -> pl.Series:
+    """Each row's school as its position in ``ctx.school_cols`` (sorted by code), null for a
+    code outside the register: an Enum cast (one hash lookup per row) when the register's
+    codes are unique, else a join on the first row of each code."""
+    codes = ctx.school_cols["school_unit_code"]
+    if codes.null_count() == 0 and codes.n_unique() == codes.len():
+        return frame.select(pl.col("school_unit_code").cast(pl.Enum(codes), strict=False).to_physical().alias("school")).to_series()
+    first = ctx.school_cols.with_row_index("school").unique("school_unit_code", keep="first").select("school_unit_code", "school")
+    return frame.select("school_unit_code").join(first, on="school_unit_code", how="left", maintain_order="left")["school"]
+
+
 def count_by_school(ctx: Context, cells: pl.DataFrame, column: str) -> pl.DataFrame:
     """Pupils per school in a cells count column, schools with none left out, sorted by code.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from ..errors import AllocationError
@@ -11,6 +12,7 @@ from .base import (
     Output,
     PotCheck,
     as_lines,
+    school_positions,
     sorted_apportion,
 )
 
@@ -25,7 +27,12 @@ def merit_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         pupils = source.filter(pl.col("school_form").is_in(list(c.school_forms)))
         if c.residents_only:
             pupils = pupils.filter(pl.col("resident"))
-        return pupils.select("school_unit_code", "programme", "merit_value_year9").join(ctx.school_cols, on="school_unit_code", how="left")
+        # the school's position in the register, not its code: the pots are then bincounts in
+        # code order, with no join or group-by over the text codes
+        school = school_positions(ctx, pupils)
+        return pupils.select("programme", "merit_value_year9").with_columns(school, ctx.school_cols["operator"].gather(school).alias("operator")).filter(
+            pl.col("school").is_not_null()
+        )
 
     pupils = ctx.shared(("merit", c.school_forms, c.residents_only), merit_pupils).filter(pl.col("operator").is_in(list(c.operators)))
     if c.price_list:
@@ -38,13 +45,14 @@ def merit_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     for band in reversed(c.merit_bands):
         weight = pl.when(pl.col("merit_value_year9") < float(band.below)).then(pl.lit(int(band.weight * 1000))).otherwise(weight)
     weight = pl.when(pl.col("merit_value_year9").is_null()).then(pl.lit(int(c.merit_bands[0].weight * 1000))).otherwise(weight)
-    per_school = (
-        pupils.with_columns(weight.cast(pl.Int64).alias("w"))
-        .group_by("school_unit_code")
-        .agg(pl.len().alias("n"), pl.col("w").sum())
-        .filter(pl.col("w") > 0)
-        .sort("school_unit_code")
-    )
+    codes = ctx.school_cols["school_unit_code"]
+    school = pupils["school"].cast(pl.Int64).to_numpy()
+    # int64 sums per school: a bincount of the pupils and one of their weights (float sums of
+    # integer weights are exact far beyond any register, 2**53)
+    w = np.bincount(school, weights=pupils.select(weight.cast(pl.Float64)).to_series().to_numpy(), minlength=codes.len()).astype(np.int64)
+    n = np.bincount(school, minlength=codes.len())
+    paid = np.flatnonzero(w > 0)
+    per_school = pl.DataFrame({"school_unit_code": codes.gather(pl.Series(paid)), "n": n[paid], "w": w[paid]})
     if per_school.height == 0:
         raise AllocationError(f"{c.file}, komponent {c.id!r}: inga elever med vikt att fördela potten på")
     per_school = per_school.with_columns(sorted_apportion(c.amount_ore, per_school, "w").alias("amount_ore"))
