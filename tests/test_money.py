@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from likvard.money import (
@@ -117,3 +117,35 @@ def test_columnar_scaling_matches_scale_ore_exactly(ore, factor):
 
     out = pl.select(scale_ore_expr(pl.lit(ore, dtype=pl.Int64), Decimal(factor))).item()
     assert out == scale_ore(ore, Decimal(factor))
+
+
+@given(
+    pot=st.one_of(st.integers(0, 10**6), st.integers(0, 10**13), st.integers(0, 2**61)),
+    weights=st.lists(st.one_of(st.integers(0, 1000), st.integers(0, 2**34), st.integers(0, 2**40)), min_size=1, max_size=60),
+)
+@settings(max_examples=400, deadline=None, derandomize=True)
+def test_the_engines_array_apportionment_gives_the_same_parts_as_apportion(pot, weights):
+    """``apportion_array`` (NumPy, in int64 where the products fit and in 17-bit halves where
+    they do not) must give ``money.apportion``'s parts to the öre, tie-break included."""
+    import numpy as np
+
+    from likvard.engine.allocation.kinds.base import apportion_array
+
+    if sum(weights) == 0:
+        return
+    assert apportion_array(pot, np.array(weights, dtype=np.int64)).tolist() == apportion(pot, weights)
+
+
+def test_the_array_apportionment_of_a_national_index_pot_takes_the_halves_path_exactly():
+    """15 002 mnkr over 5 000 schools' index-weighted pupils (n × index × 10 000): pot × weight
+    overflows 63 bits, so the parts come from the 17-bit halves; they equal the exact ones."""
+    import numpy as np
+
+    from likvard.engine.allocation.kinds.base import apportion_array
+
+    rng = np.random.default_rng(3)
+    weights = rng.integers(5, 1500, 5000) * rng.integers(400_000, 2_500_000, 5000)
+    pot = 1_500_200_000_000
+    assert pot * int(weights.max()) >= 2**62 and int(weights.sum()) < 2**45
+    parts = apportion_array(pot, weights)
+    assert parts.tolist() == apportion(pot, weights.tolist()) and int(parts.sum()) == pot

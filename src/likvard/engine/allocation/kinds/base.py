@@ -369,8 +369,19 @@ def apportion_array(pot: int, weights: np.ndarray) -> np.ndarray:
     total = int(weights.sum()) if weights.size else 0
     if pot < 0 or total <= 0 or int(weights.min()) < 0 or total >= 2**62:
         return np.array(apportion(pot, weights.tolist()), dtype=np.int64)
+    high = pot // total  # pot = high × total + low: pot × w = high × w × total + low × w
+    low = pot - high * total
     if pot * int(weights.max()) < 2**62:
         parts, remainders = np.divmod(weights * pot, total)
+    elif total < 2**45 and int(weights.max()) < 2**35 and high * int(weights.max()) < 2**62:
+        # low × w with w split at 17 bits: w_high × low < 2**63, r1 × 2**17 + w_low × low
+        # < 2**62 + 2**62, so every product and sum is exact in int64
+        # (an index pot of 15 000 mnkr over 1,1 M index-weighted pupils; 5 000 Python divmods
+        # took about 3 ms)
+        w_high, w_low = np.divmod(weights, 1 << 17)
+        q1, r1 = np.divmod(w_high * low, total)
+        q2, remainders = np.divmod(r1 * (1 << 17) + w_low * low, total)
+        parts = weights * high + q1 * (1 << 17) + q2
     else:
         qr = [divmod(pot * w, total) for w in weights.tolist()]
         parts = np.array([q for q, _ in qr], dtype=np.int64)
