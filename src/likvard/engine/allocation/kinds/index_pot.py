@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from ..errors import AllocationError
@@ -126,7 +127,11 @@ def index_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         pl.lit("indexandel: {q} indexviktade elever × {r} ({detail})").alias("template"),
         "detail",
     )
-    lines = as_lines(pl.concat([as_lines(base_lines), as_lines(index_lines)])).sort(["school_unit_code", "line"])
+    # one base and one index line per school, the schools in code order: the lines are the two
+    # interleaved ("base" before "index"), as a sort on school and line would give them
+    both = pl.concat([as_lines(base_lines), as_lines(index_lines)], rechunk=True)
+    order = np.arange(2 * counts.height).reshape(2, -1).T.ravel()
+    lines = both[pl.Series(order)]
     distributed = int(lines["amount_ore"].sum()) if lines.height else 0
     facts = counts.select(
         "school_unit_code",
