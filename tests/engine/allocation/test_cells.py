@@ -55,3 +55,29 @@ def test_a_value_outside_the_vocabularies_goes_to_the_general_path(model, regist
     pupils, school_cols = _inputs(model, register)
     pupils = pupils.with_columns(pl.when(pl.int_range(pl.len()) == 7).then(pl.lit(value, dtype=pl.String)).otherwise(pl.col(column)).alias(column))
     assert _coded_cells(pupils, school_cols, _count_columns(model)) is None
+
+
+def test_band_counts_by_cell_and_by_class_table_count_every_pupil_of_every_band(model, register) -> None:
+    """``band_counts`` sends each cell straight to its band when every class is in one band at
+    most, and takes the class × band product when a class is in several (a table the model
+    validation refuses, but the count must stay right): both give the pupils a brute-force
+    count over the register gives, leisure bands counting only pupils in that leisure form."""
+    from likvard.engine.allocation.kind_keys import Band
+    from likvard.engine.allocation.kinds.base import band_counts
+    from likvard.engine.allocation.run import build_context
+
+    ctx = build_context(model, register, 2024)
+    cells = ctx.cells.filter(pl.col("school_form") == "gr")
+    pupils = register.pupils.filter((pl.col("year") == 2024) & (pl.col("school_form") == "gr"))
+    single = (Band("gr", ("F", "1", "2"), 1, "låg"), Band("gr", ("3", "4", "5", "6", "7", "8", "9"), 2, "hög"), Band("gr", ("F", "1", "2", "3"), 3, "fritids", leisure="fritidshem"))
+    overlapping = (*single, Band("gr", ("2", "3", "4"), 4, "mitten"))
+    for bands in (single, overlapping):
+        counted = band_counts(ctx, cells, bands)
+        for i, band in enumerate(bands):
+            mine = pupils.filter(pl.col("grade").is_in(list(band.grades)))
+            if band.leisure:
+                mine = mine.filter(pl.col("leisure") == band.leisure)
+            expected = dict(mine.group_by("school_unit_code").len().iter_rows())
+            got = dict(counted.filter(pl.col("band") == i).select("school_unit_code", "n").iter_rows())
+            assert got == expected, band.label
+        assert counted["school_unit_code"].is_sorted()

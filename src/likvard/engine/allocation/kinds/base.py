@@ -319,13 +319,24 @@ def band_counts(ctx: Context, cells: pl.DataFrame, bands: tuple[Band, ...]) -> p
     pair_class, pair_band, pair_counted = (pairs[name].cast(pl.Int64).to_numpy() for name in ("class", "band", "counted"))
     inside = pair_class < n_classes  # classes past the selection's last have no cells in it
     pair_class, pair_band, pair_counted = pair_class[inside], pair_band[inside], pair_counted[inside]
+    school_of_cell = cells["school"].cast(pl.Int64).to_numpy()
     for counted, column in enumerate(("n", "l_fritidshem", "l_fritidsklubb")):
         mine = pair_counted == counted
         if not mine.any():
             continue
+        weights = cells[column].to_numpy()
+        if np.unique(pair_class[mine]).size == int(mine.sum()):
+            # each class in one band at most (the usual rate table): every cell's count goes
+            # straight to its school's band, one bincount over the cells, no class × band product
+            band_of_class = np.full(n_classes, n_bands, dtype=np.int64)  # n_bands: in no band
+            band_of_class[pair_class[mine]] = pair_band[mine]
+            band = band_of_class[klass]
+            kept = band < n_bands
+            total += np.bincount(school_of_cell[kept] * n_bands + band[kept], weights=weights[kept], minlength=n_schools * n_bands).reshape(n_schools, n_bands)
+            continue
         in_band = np.zeros((n_classes, n_bands))
         np.add.at(in_band, (pair_class[mine], pair_band[mine]), 1.0)  # a class listed twice in a band counts twice, as a join would
-        per_class = np.bincount(school_class, weights=cells[column].to_numpy(), minlength=n_schools * n_classes).reshape(n_schools, n_classes)
+        per_class = np.bincount(school_class, weights=weights, minlength=n_schools * n_classes).reshape(n_schools, n_classes)
         total += per_class @ in_band
     n = total.ravel().astype(np.int64)
     key = np.flatnonzero(n > 0)

@@ -16,6 +16,7 @@ from .base import (
     attribute_value,
     bands_frame,
     budget_check,
+    cell_classes,
     count_by_school,
     schools_meeting_condition,
     schools_of_type,
@@ -35,7 +36,9 @@ def per_pupil(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     priced = {b.programme for b in c.bands if b.programme}
     if priced:
         forms = [b.school_form for b in c.bands if b.programme]
-        missing = cells.filter(pl.col("school_form").is_in(forms) & ~pl.col("programme").is_in(list(priced)))
+        # tested on the run's classes (a few dozen), then only the cells of an unpriced class
+        unpriced = cell_classes(ctx).filter(pl.col("school_form").is_in(forms) & ~pl.col("programme").is_in(list(priced)))["class"]
+        missing = cells.filter(pl.col("class").is_in(unpriced.implode())) if unpriced.len() else cells.head(0)
         if missing.height:
             raise AllocationError(
                 f"{c.file}, komponent {c.id!r}, nyckel 'rates': programmet "
