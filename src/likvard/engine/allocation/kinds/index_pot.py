@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
 
@@ -30,12 +32,7 @@ def index_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
         ctx.schools.select("school_unit_code", "operator", "district", "municipality_code"), on="school_unit_code", how="left"
     ).sort("school_unit_code")
     years = list(range(ctx.year - c.moving_average_years + 1, ctx.year + 1))
-    idx = ctx.shared(
-        ("index", tuple(years), c.min_pupils),
-        lambda: ctx.index.filter(pl.col("year").is_in(years) & (pl.col("pupils") >= c.min_pupils) & pl.col("index").is_not_null())
-        .group_by("school_unit_code")
-        .agg(pl.col("index").mean().alias("index_ma"), pl.col("year").min().alias("first_year"), pl.col("year").max().alias("last_year"), pl.len().alias("index_years")),
-    )
+    idx = ctx.shared(("index", tuple(years), c.min_pupils), lambda: moving_average(ctx.index, years, c.min_pupils))
     counts = counts.join(idx, on="school_unit_code", how="left")
     inside = pl.col("municipality_code") == ctx.model.municipality
     own = inside & (pl.col("n") >= c.min_pupils) & pl.col("index_ma").is_not_null()
@@ -141,3 +138,31 @@ def index_pot(c: Component, ctx: Context, done: dict[str, Output]) -> Output:
     )
     pot = PotCheck(c.id, c.label, c.amount_ore, distributed, "pot", c.id, f"basbelopp {kr(c.base_amount_ore)}/elev, {grouped(pupils)} elever")
     return Output(lines, (pot,), facts)
+
+
+def moving_average(index: pl.DataFrame, years: list[int], min_pupils: int) -> pl.DataFrame:
+    """Each school's mean index over ``years`` (the years it has, with at least ``min_pupils``
+    pupils), its first and last year and how many years. The indices are summed in year
+    order: a threaded group-by mean may add a school's values in another order and differ in
+    the last bit between processes or row orders, and the rounded index then weighs money."""
+    rows = (
+        index.filter(pl.col("year").is_in(years) & (pl.col("pupils") >= min_pupils) & pl.col("index").is_not_null())
+        .select("school_unit_code", "year", "index")
+        .sort("school_unit_code", "year", "index")
+    )
+    schema: dict[str, Any] = {"school_unit_code": index.schema["school_unit_code"], "index_ma": pl.Float64, "first_year": index.schema["year"], "last_year": index.schema["year"], "index_years": pl.UInt32}
+    if rows.height == 0:
+        return pl.DataFrame(schema=schema)
+    new = rows.select((pl.col("school_unit_code") != pl.col("school_unit_code").shift(1)).fill_null(True)).to_series().to_numpy()
+    starts = np.flatnonzero(new)
+    n = np.diff(np.r_[starts, rows.height])
+    year = rows["year"].to_numpy()
+    return pl.DataFrame(
+        {
+            "school_unit_code": rows["school_unit_code"].gather(pl.Series(starts)),
+            "index_ma": np.add.reduceat(rows["index"].to_numpy(), starts) / n,
+            "first_year": year[starts],
+            "last_year": year[starts + n - 1],
+            "index_years": n,
+        }
+    ).cast(pl.Schema(schema))
