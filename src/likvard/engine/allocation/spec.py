@@ -379,15 +379,7 @@ def _check_attributes(model: Model) -> None:
                 if v.value not in allowed:
                     raise ModelError(f"{v.value!r} är inget värde av {a.name!r} ({', '.join(sorted(allowed))})", key="values", **where)
         if c.pupil_attribute:
-            if c.pupil_attribute not in names:
-                raise ModelError(f"attributet {c.pupil_attribute!r} är inte deklarerat", key="pupils", **where)
-            a = model.attribute(c.pupil_attribute)
-            if a.of != "pupil" or a.type == "number":
-                raise ModelError(f"pupils.attribute ska vara ett elevattribut av typen flag eller band; {a.name!r} är {a.of}, {a.type}", key="pupils", **where)
-            allowed = set(a.values) if a.type == "band" else {"0", "1"}
-            for value in c.pupil_values:
-                if value not in allowed:
-                    raise ModelError(f"{value!r} är inget värde av {a.name!r} ({', '.join(sorted(allowed))})", key="pupils", **where)
+            _check_filter(model, names, c.pupil_attribute, c.pupil_values, "pupil", "pupils", "elevattribut", where)
         if c.condition:
             if c.condition not in names:
                 raise ModelError(f"attributet {c.condition!r} är inte deklarerat", key="condition", **where)
@@ -395,20 +387,26 @@ def _check_attributes(model: Model) -> None:
             if a.of != "school" or a.type != "flag":
                 raise ModelError(f"condition ska vara ett skolattribut av typen flag; {a.name!r} är {a.of}, {a.type}", key="condition", **where)
         if c.school_attribute:
-            if c.school_attribute not in names:
-                raise ModelError(f"attributet {c.school_attribute!r} är inte deklarerat", key="schools", **where)
-            a = model.attribute(c.school_attribute)
-            if a.of != "school" or a.type == "number":
-                raise ModelError(f"schools.attribute ska vara ett skolattribut av typen flag eller band; {a.name!r} är {a.of}, {a.type}", key="schools", **where)
-            allowed = set(a.values) if a.type == "band" else {"0", "1"}
-            for value in c.school_values:
-                if value not in allowed:
-                    raise ModelError(f"{value!r} är inget värde av {a.name!r} ({', '.join(sorted(allowed))})", key="schools", **where)
+            _check_filter(model, names, c.school_attribute, c.school_values, "school", "schools", "skolattribut", where)
         for other in c.counted:
             if other not in order:
                 raise ModelError(f"okänd komponent {other!r}", key="of", **where)
             if order[other] >= order[c.id]:
                 raise ModelError(f"{other!r} måste stå före {c.id!r} i modellen (den räknas av den)", key="of", **where)
+
+
+def _check_filter(model: Model, names: list[str], attribute: str, values: tuple[str, ...], of: str, key: str, word: str, where: dict[str, Any]) -> None:
+    """A ``pupils`` or ``schools`` filter names a declared flag or band of its table, and only
+    values that attribute allows."""
+    if attribute not in names:
+        raise ModelError(f"attributet {attribute!r} är inte deklarerat", key=key, **where)
+    a = model.attribute(attribute)
+    if a.of != of or a.type == "number":
+        raise ModelError(f"{key}.attribute ska vara ett {word} av typen flag eller band; {a.name!r} är {a.of}, {a.type}", key=key, **where)
+    allowed = set(a.values) if a.type == "band" else {"0", "1"}
+    for value in values:
+        if value not in allowed:
+            raise ModelError(f"{value!r} är inget värde av {a.name!r} ({', '.join(sorted(allowed))})", key=key, **where)
 
 
 def build_model(
