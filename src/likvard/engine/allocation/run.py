@@ -30,6 +30,7 @@ from .kinds.base import (
     flag_expr,
     join_decisions,
     scale_ore_expr,
+    school_positions,
 )
 from .result import VAT_COMPONENT, AllocationResult
 from .spec import POST_KINDS, Model
@@ -172,14 +173,6 @@ def _grade_code() -> pl.Expr:
     table — exact, and about a third of an Enum cast (measured 12 → 3 ms)."""
     assert all(len(g.encode()) == 1 for g in GRADES_GR)
     return pl.lit(_GRADE_BY_BYTE).gather(pl.col("grade").cast(pl.Binary).bin.reinterpret(dtype=pl.UInt8))
-
-
-def _school_position(codes: pl.Series) -> pl.Expr:
-    """Each row's school as its position in ``codes`` (the sorted register): null for a code
-    outside it, and null throughout when the codes cannot be an Enum (repeated or missing)."""
-    if codes.null_count() or codes.n_unique() != codes.len():
-        return pl.lit(None, dtype=pl.UInt32)
-    return pl.col("school_unit_code").cast(pl.Enum(codes), strict=False).to_physical()
 
 
 def _school_totals(lines: pl.DataFrame, codes: pl.Series) -> pl.DataFrame:
@@ -374,11 +367,12 @@ def _assemble(model: Model, inputs: AllocationInput, ctx: Context, done: dict[st
     order = {c.id: i for i, c in enumerate(model.components)}
     order[VAT_COMPONENT] = len(order)
     # by school, then component, then the component's own line order: (_order, _seq) is unique
-    lines = pl.concat([lines.select([*LINE_SCHEMA, "_seq"]), vat.select([*LINE_SCHEMA, "_seq"])]).with_columns(
+    lines = pl.concat([lines.select([*LINE_SCHEMA, "_seq"]), vat.select([*LINE_SCHEMA, "_seq"])])
+    lines = lines.with_columns(
         pl.col("component").replace_strict(order, return_dtype=pl.Int32).alias("_order"),
         # the school's position in the (sorted) register sorts as its code does, and integers
         # sort much faster than text; a line for a school outside the register has none
-        _school_position(ctx.school_cols["school_unit_code"]).alias("_school"),
+        school_positions(ctx, lines).alias("_school"),
     )
     n_school, n_order, n_seq = ctx.school_cols.height, len(order), int(lines.select(pl.col("_seq").max().fill_null(0)).item()) + 1
     if lines["_school"].null_count() == 0 and n_school * n_order * n_seq < 2**62:

@@ -19,6 +19,7 @@ from .base import (
     band_counts,
     bands_frame,
     kr,
+    school_positions,
     select_cells,
 )
 
@@ -175,11 +176,8 @@ def _in_line_order(premium: pl.DataFrame, others: list[pl.DataFrame], ctx: Conte
     premium lines placed after them, by their band label's rank, within each school."""
     rest = pl.concat(others).sort(["school_unit_code", "line"]) if others else premium.head(0)
     both = pl.concat([rest, premium], rechunk=True)
-    codes = ctx.school_cols["school_unit_code"]
-    if codes.null_count() or codes.n_unique() != codes.len():
-        return both.sort(["school_unit_code", "line"])
-    school = both.select(pl.col("school_unit_code").cast(pl.Enum(codes), strict=False).to_physical()).to_series()
-    if school.null_count():
+    school = school_positions(ctx, both)
+    if school.null_count():  # a school outside the register: by its code
         return both.sort(["school_unit_code", "line"])
     texts = premium["line"].unique().sort()
     rank = premium.select(pl.col("line").cast(pl.Enum(texts)).to_physical().cast(pl.Int64) + 1).to_series()
